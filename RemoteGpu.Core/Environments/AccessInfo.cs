@@ -1,0 +1,26 @@
+namespace RemoteGpu.Core.Environments;
+
+/// <summary>
+/// How an environment is reached (seed 000, table access_info). No plaintext secret lives here:
+/// the SSH password only as a bcrypt hash, the Jupyter token and code-server password protected
+/// with Data Protection because the edge must present them.
+/// </summary>
+public sealed class AccessInfo
+{
+    public required string EnvironmentId { get; set; }
+    public required string SshHost { get; set; }
+    public int? SshPort { get; set; }
+    public required string SshUsername { get; set; }
+    public required string SshPasswordHash { get; set; }
+    public DateTimeOffset? PasswordExpiresAt { get; set; }
+
+    /// <summary>Upstream addresses recorded when the container starts; the proxy never guesses them.</summary>
+    public string? JupyterUpstream { get; set; }
+    public string? CodeServerUpstream { get; set; }
+
+    public string? JupyterTokenProtected { get; set; }
+    public string? CodeServerPasswordProtected { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}

@@ -1,0 +1,35 @@
+using RemoteGpu.Core.Identity;
+
+namespace RemoteGpu.Core.Environments;
+
+/// <summary>
+/// One workspace. The row is the source of truth: <see cref="DesiredState"/> is written by the Api,
+/// <see cref="Status"/> by the worker, both under optimistic concurrency on <see cref="Version"/>.
+/// </summary>
+public sealed class GpuEnvironment
+{
+    /// <summary><c>env-</c> + 8 lowercase hex digits; also the DNS label <c>env-&lt;id&gt;.&lt;domain&gt;</c>.</summary>
+    public required string Id { get; set; }
+    public Guid OwnerId { get; set; }
+    public User? Owner { get; set; }
+    public required string Name { get; set; }
+    public required string Image { get; set; }
+    public int GpuCount { get; set; }
+    public decimal CpuCores { get; set; }
+    public int MemoryMb { get; set; }
+
+    public DesiredState DesiredState { get; set; }
+    public EnvironmentStatus Status { get; set; }
+    public string? StatusReason { get; set; }
+
+    /// <summary>The Docker host the scheduler placed it on, and the container there.</summary>
+    public string? HostName { get; set; }
+    public string? ContainerId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset StatusChangedAt { get; set; }
+    public uint Version { get; set; }
+
+    public AccessInfo? Access { get; set; }
+}
