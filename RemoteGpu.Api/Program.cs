@@ -8,11 +8,21 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapPlatformApi();
+app.MapAuthApi();
+app.MapMeApi();
+app.MapSshKeysApi();
+app.MapUsersApi();
+app.MapGrantsApi();
+app.MapAuditApi();
 
 app.Run();

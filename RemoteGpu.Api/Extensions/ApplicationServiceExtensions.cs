@@ -1,6 +1,15 @@
 using System.Text.Json;
+using System.Threading.RateLimiting;
+using FluentValidation;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+using RemoteGpu.Api.Apis;
+using RemoteGpu.Api.Auditing;
 using RemoteGpu.Api.Database;
+using RemoteGpu.Api.Identity;
+using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
 
 namespace RemoteGpu.Api.Extensions;
@@ -24,7 +33,25 @@ internal static class ApplicationServiceExtensions
         // Before Kestrel listens: the Api is healthy only once the schema is current and an admin exists.
         builder.Services.AddHostedService<DatabaseInitializer>();
 
+        builder.AddPlatformAuthentication();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddSingleton<TwoFactor>();
+        builder.Services.AddLoginRateLimit();
+
+        // The edge sits in front: trust its X-Forwarded-* (loopback and configured proxies only).
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost);
+
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddValidatorsFromAssemblyContaining<AuthServices>(includeInternalTypes: true);
+        // Errors name fields as the JSON does: user_name, not UserName.
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(member.Name);
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(member.Name);
+
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
@@ -32,4 +59,30 @@ internal static class ApplicationServiceExtensions
             options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
         });
     }
+
+    /// <summary>Login attempts per client address per minute, whatever user names they try (429 past it).</summary>
+    private static void AddLoginRateLimit(this IServiceCollection services) =>
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(AuthApi.LoginRateLimit, context =>
+            {
+                var limit = context.RequestServices.GetRequiredService<IOptions<SecurityOptions>>().Value.LoginAttemptsPerMinutePerAddress;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many attempts", Detail = "Too many login attempts from this address. Wait a minute." },
+                });
+            };
+        });
 }

@@ -18,6 +18,10 @@ public sealed class RemoteGpuDbContext(DbContextOptions<RemoteGpuDbContext> opti
     public DbSet<GpuEnvironment> Environments => Set<GpuEnvironment>();
     public DbSet<AccessInfo> AccessInfos => Set<AccessInfo>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
+    public DbSet<SshKey> SshKeys => Set<SshKey>();
+    public DbSet<EnvironmentGrant> EnvironmentGrants => Set<EnvironmentGrant>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

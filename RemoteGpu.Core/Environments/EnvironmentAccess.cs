@@ -1,0 +1,51 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Identity;
+
+namespace RemoteGpu.Core.Environments;
+
+public enum EnvironmentRight
+{
+    /// <summary>The caller may not know it exists: answer 404.</summary>
+    None,
+
+    /// <summary>A live grant: use it (SSH, Jupyter, terminal), not manage it.</summary>
+    Use,
+
+    /// <summary>Owner or admin: also stop, delete, reset, share.</summary>
+    Manage,
+}
+
+/// <summary>
+/// What the caller may do with an environment, decided from their identity and never from the id in
+/// the URL: owners and admins manage; holders of a grant that has not expired use. Deleted
+/// environments are invisible.
+/// </summary>
+public static class EnvironmentAccess
+{
+    public static async Task<EnvironmentRight> ResolveAsync(
+        RemoteGpuDbContext db, ClaimsPrincipal caller, string environmentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(caller);
+
+        var userId = caller.UserId();
+        var found = await db.Environments.AsNoTracking()
+            .Where(e => e.Id == environmentId && e.Status != EnvironmentStatus.Deleted)
+            .Select(e => new
+            {
+                e.OwnerId,
+                Granted = db.EnvironmentGrants.Any(g => g.EnvironmentId == e.Id && g.UserId == userId && g.ExpiresAt > now),
+            })
+            .SingleOrDefaultAsync(cancellationToken);
+
+        return found switch
+        {
+            null => EnvironmentRight.None,
+            _ when found.OwnerId == userId || caller.IsInRole(Roles.Admin) => EnvironmentRight.Manage,
+            { Granted: true } => EnvironmentRight.Use,
+            _ => EnvironmentRight.None,
+        };
+    }
+}
