@@ -1,0 +1,47 @@
+using System.Net;
+using RemoteGpu.Tests.Infrastructure;
+
+namespace RemoteGpu.Tests.Api;
+
+/// <summary>
+/// A full identity run — login, failed logins, token, TOTP enrolment and recovery codes, password
+/// change — then every line every service printed is searched for each secret that went by.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class SecretsInLogsTests(PlatformFixture platform)
+{
+    [Fact]
+    public async Task NoPasswordTokenTotpSecretOrRecoveryCode_AppearsInAnyLog()
+    {
+        var user = await platform.CreateUserAsync();
+        var secrets = new List<string> { user.Password, PlatformFixture.AdminPassword };
+
+        using var failing = platform.CreateApiClient();
+        await failing.LoginAsync(user.UserName, "Typo-" + user.Password);
+        secrets.Add("Typo-" + user.Password);
+
+        var token = (await ApiClient.ReadAsync(await user.Client.PostAsync("/api/me/tokens", new { name = "leak-check" }))).GetProperty("token").GetString()!;
+        secrets.Add(token);
+        using var bearer = platform.CreateApiClient(token);
+        Assert.Equal(HttpStatusCode.OK, (await bearer.GetAsync("/api/me")).StatusCode);
+
+        var (totpSecret, recoveryCodes) = await TwoFactorTests.EnrolAsync(user.Client);
+        secrets.Add(totpSecret);
+        secrets.AddRange(recoveryCodes);
+        using var second = platform.CreateApiClient();
+        Assert.Equal(HttpStatusCode.OK, (await second.LoginAsync(user.UserName, user.Password, recoveryCodes[0])).StatusCode);
+
+        const string NewPassword = "Rotated-pass-987";
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.PostAsync("/api/me/password", new { current_password = user.Password, new_password = NewPassword })).StatusCode);
+        secrets.Add(NewPassword);
+
+        var logs = await platform.AllLogsAsync();
+        Assert.NotEmpty(logs);
+        // The run did reach the logs: the login failure above was logged by request, not by secret.
+        Assert.Contains("/api/auth/login", logs, StringComparison.Ordinal);
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.EntityFrameworkCore;
+using RemoteGpu.AppHost.Hosting;
+using RemoteGpu.AppHost.Testing;
+using RemoteGpu.Core.Credentials;
+using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Environments;
+
+namespace RemoteGpu.Tests.Infrastructure;
+
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
+{
+    public const string Name = "Platform";
+}
+
+/// <summary>
+/// The whole platform — Postgres, Redis, Api, Proxy, Worker — started once through the AppHost's
+/// testing entry point and shared by the integration tests of the <see cref="PlatformCollection"/>.
+/// Tests create their own users and rows under unique names, so they run in any order.
+/// </summary>
+public sealed class PlatformFixture : IAsyncLifetime
+{
+    public const string AdminPassword = "Fixture-admin-pass-1";
+
+    /// <summary>The Api's default; the rate-limit test walks up to it.</summary>
+    public const int LoginAttemptsPerMinutePerAddress = 30;
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The platform is not started.");
+    public Uri ApiAddress { get; private set; } = null!;
+    public Uri ProxyAddress { get; private set; } = null!;
+    public string DbConnectionString { get; private set; } = null!;
+    public string RedisConnectionString { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync(timeout.Token);
+        builder.Configuration["Parameters:admin-password"] = AdminPassword;
+        _app = await builder.BuildAsync(timeout.Token);
+        await _app.StartAsync(timeout.Token);
+        foreach (var resource in new[] { "api", "proxy", "worker" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+        }
+
+        ApiAddress = _app.GetEndpoint("api");
+        ProxyAddress = _app.GetEndpoint("proxy");
+        DbConnectionString = (await _app.GetConnectionStringAsync(RemoteGpuDbContext.ConnectionName, timeout.Token))!;
+        RedisConnectionString = (await _app.GetConnectionStringAsync("redis", timeout.Token))!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 11)];
+
+    internal ApiClient CreateApiClient(string? bearerToken = null) => new(ApiAddress, bearerToken);
+
+    internal async Task<ApiClient> AdminAsync()
+    {
+        var client = CreateApiClient();
+        using var response = await client.LoginAsync("admin", AdminPassword);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return client;
+    }
+
+    /// <summary>A new account, created by the admin through the Api, and a client already logged in as it.</summary>
+    internal async Task<TestUser> CreateUserAsync(string role = "user")
+    {
+        var userName = UniqueName(role);
+        var password = "Pw-" + CredentialGenerator.NewToken()[..12];
+        using (var admin = await AdminAsync())
+        {
+            using var created = await admin.PostAsync("/api/users", new { user_name = userName, password, role });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var id = Guid.Parse((await ApiClient.ReadAsync(created)).GetProperty("id").GetString()!);
+            var client = CreateApiClient();
+            using var login = await client.LoginAsync(userName, password);
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+            return new TestUser(id, userName, password, client);
+        }
+    }
+
+    internal RemoteGpuDbContext CreateDbContext() =>
+        new(new DbContextOptionsBuilder<RemoteGpuDbContext>().UseNpgsql(DbConnectionString).Options);
+
+    /// <summary>An environment row owned by <paramref name="ownerId"/>, for tests of what refers to environments.</summary>
+    internal async Task<string> CreateEnvironmentRowAsync(Guid ownerId, EnvironmentStatus status = EnvironmentStatus.Running)
+    {
+        await using var db = CreateDbContext();
+        var now = DateTimeOffset.UtcNow;
+        var environment = new GpuEnvironment
+        {
+            Id = CredentialGenerator.NewEnvironmentId(),
+            OwnerId = ownerId,
+            Name = "fixture",
+            Image = "remotegpu/workspace-test:latest",
+            CpuCores = 1,
+            MemoryMb = 512,
+            DesiredState = DesiredState.Running,
+            Status = status,
+            CreatedAt = now,
+            UpdatedAt = now,
+            StatusChangedAt = now,
+        };
+        db.Environments.Add(environment);
+        await db.SaveChangesAsync();
+        return environment.Id;
+    }
+
+    /// <summary>Every line every resource has printed so far.</summary>
+    internal Task<string> AllLogsAsync() =>
+        Task.FromResult(string.Join('\n', App.ResourceNotifications.GetSnapshots()
+            .SelectMany(snapshot => App.ResourceLogs[snapshot.Name].Read())
+            .Select(line => line.Text)));
+
+    /// <summary>
+    /// A second Api process on the same database and Redis with extra settings (e.g. a stricter policy);
+    /// killed when disposed.
+    /// </summary>
+    internal async Task<ExtraService> StartExtraApiAsync(params (string Name, string Value)[] environment)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly("RemoteGpu.Api")])
+        {
+            WorkingDirectory = Path.Combine(Repository.Root, "RemoteGpu.Api"),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__remotegpu-db"] = DbConnectionString;
+        start.Environment["ConnectionStrings__redis"] = RedisConnectionString;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var service = new ExtraService(process, new Uri($"http://127.0.0.1:{port}"));
+
+        using var http = new HttpClient { BaseAddress = service.Address };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (true)
+        {
+            try
+            {
+                using var health = await http.GetAsync(new Uri("/health", UriKind.Relative), timeout.Token);
+                if (health.IsSuccessStatusCode)
+                {
+                    return service;
+                }
+            }
+            catch (HttpRequestException) when (!process.HasExited)
+            {
+                // Not listening yet.
+            }
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The extra Api exited with {process.ExitCode}.");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal sealed record TestUser(Guid Id, string UserName, string Password, ApiClient Client);
+
+internal sealed class ExtraService(Process process, Uri address) : IAsyncDisposable
+{
+    public Uri Address { get; } = address;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+}
