@@ -48,7 +48,9 @@ internal static class AuthApi
                 "Too many failed attempts for this account. Try again later.");
         }
 
-        var user = await services.Db.Users.SingleOrDefaultAsync(u => u.UserName == userName, cancellationToken);
+        // Not tracked: concurrent logins of one user must not collide on its row version, so the
+        // writes below are single conditional UPDATEs.
+        var user = await services.Db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.UserName == userName, cancellationToken);
         var passwordOk = PasswordHasher.Verify(request.Password!, user?.PasswordHash ?? DummyHash.Value) && user is not null;
         if (!passwordOk)
         {
@@ -80,6 +82,8 @@ internal static class AuthApi
 
         await services.Throttle.RecordSuccessAsync(userName);
         user.LastLoginAt = services.Time.GetUtcNow();
+        await services.Db.Users.Where(u => u.Id == user.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.LastLoginAt, user.LastLoginAt), cancellationToken);
         var enrolmentRequired = !user.TotpEnabled && services.Security.Value.RequiresTwoFactor(user.Role);
         var principal = PlatformClaims.Create(user, CookieAuthenticationDefaults.AuthenticationScheme, method, enrolmentRequired);
         await services.Http.HttpContext!.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
@@ -108,12 +112,15 @@ internal static class AuthApi
             return used == 1 ? "pwd+recovery" : null;
         }
 
-        if (services.TwoFactor.Verify(user.TotpSecretProtected!, code) is not { } step || step <= (user.TotpLastStep ?? long.MinValue))
+        if (services.TwoFactor.Verify(user.TotpSecretProtected!, code) is not { } step)
         {
             return null;
         }
-        user.TotpLastStep = step;
-        return "pwd+otp";
+        // Claim the step atomically: of two logins racing with one code, exactly one wins.
+        var claimed = await services.Db.Users
+            .Where(u => u.Id == user.Id && (u.TotpLastStep == null || u.TotpLastStep < step))
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.TotpLastStep, step), cancellationToken);
+        return claimed == 1 ? "pwd+otp" : null;
     }
 
     private static async Task<ProblemHttpResult> FailAsync(AuthServices services, string userName, Core.Identity.User? user, string reason, CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ using RemoteGpu.Api.Apis;
 using RemoteGpu.Api.Auditing;
 using RemoteGpu.Api.Database;
 using RemoteGpu.Api.Identity;
-using RemoteGpu.Api.Validation;
+using RemoteGpu.Api.Problems;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
@@ -46,6 +46,7 @@ internal static class ApplicationServiceExtensions
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<ConcurrencyExceptionHandler>();
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddValidatorsFromAssemblyContaining<AuthServices>(includeInternalTypes: true);
         // Errors name fields as the JSON does: user_name, not UserName.

@@ -25,6 +25,18 @@ public sealed class AuthApiTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Login_ConcurrentlyAsOneUser_AllSucceed()
+    {
+        var user = await platform.CreateUserAsync();
+        var clients = Enumerable.Range(0, 4).Select(_ => platform.CreateApiClient()).ToList();
+
+        var responses = await Task.WhenAll(clients.Select(c => c.LoginAsync(user.UserName, user.Password)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        clients.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
     public async Task Login_WrongPasswordAndUnknownUser_AnswerTheSame()
     {
         var user = await platform.CreateUserAsync();

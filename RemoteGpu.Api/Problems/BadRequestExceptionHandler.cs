@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 
-namespace RemoteGpu.Api.Validation;
+namespace RemoteGpu.Api.Problems;
 
 /// <summary>
 /// A body that is not JSON, or JSON of the wrong shape, is a 400 that names the field — not an empty

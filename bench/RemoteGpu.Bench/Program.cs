@@ -1,0 +1,15 @@
+using RemoteGpu.Bench;
+
+// Benchmarks print ratios measured side by side in one run; results go to docs/benchmarks.md.
+//   dotnet run -c Release --project bench/RemoteGpu.Bench -- login
+return args.FirstOrDefault() switch
+{
+    "login" => await LoginBenchmark.RunAsync(),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: RemoteGpu.Bench login");
+    return 2;
+}
