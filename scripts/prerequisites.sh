@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Brings a Debian/Ubuntu machine to what RemoteGpu and its tests need:
+#   - the .NET 10 SDK on PATH (checked only: it is not in Debian's archive),
+#   - docker.io, postgresql, redis-server, debootstrap and a few tools (apt),
+#   - a running Docker engine (started here when the machine has no systemd).
+# Idempotent; runs as root or through sudo; takes well under 2 s when nothing is missing.
+# Environment: REMOTEGPU_DOCKERD_TIMEOUT (seconds to wait for the engine, default 60).
+set -euo pipefail
+
+LOG=/var/log/remotegpu-prerequisites.log
+DOCKERD_LOG=/var/log/remotegpu-dockerd.log
+DOCKERD_TIMEOUT=${REMOTEGPU_DOCKERD_TIMEOUT:-60}
+
+# package -> the reason we need it
+PACKAGES=(
+  docker.io              # the Docker engine (dockerd, containerd, runc, tini) and a client
+  iptables               # dockerd's port publishing and bridge networking
+  postgresql             # embedded Postgres for the AppHost and the tests
+  redis-server           # embedded Redis (redis-tools comes with it)
+  debootstrap            # build-images.sh builds the test images from a Debian rootfs
+  debian-archive-keyring # debootstrap verifies the Debian archive with it
+  ca-certificates
+  openssh-client         # ssh, ssh-keygen (tests and SSH smoke checks)
+  curl
+  tar
+  util-linux             # flock, setpriv, mountpoint
+)
+
+say() { printf '==> %s\n' "$*"; }
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  fail "run this script as root or install sudo"
+fi
+as_root() { "${SUDO[@]}" "$@"; }
+
+systemd_is_init() { [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; }
+
+show_log_tail() {
+  printf -- '--- last lines of %s ---\n' "$1" >&2
+  as_root tail -n 40 "$1" >&2 || true
+}
+
+# ---------------------------------------------------------------- .NET SDK
+check_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    fail "dotnet is not on PATH. Install the .NET 10 SDK (it is not in Debian's package archive; see README.md), then run this again."
+  fi
+  local sdks
+  sdks=$(dotnet --list-sdks 2>/dev/null || true)
+  if ! grep -qE '^10\.' <<<"$sdks"; then
+    fail "the .NET 10 SDK is missing (dotnet --list-sdks shows: ${sdks:-nothing}). Install it (see README.md), then run this again."
+  fi
+  say "dotnet: SDK $(grep -E '^10\.' <<<"$sdks" | tail -n1 | cut -d' ' -f1)"
+}
+
+# ---------------------------------------------------------------- apt packages
+missing_packages() {
+  local pkg status
+  for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = installed ] || printf '%s\n' "$pkg"
+  done
+}
+
+install_packages() {
+  local -a missing
+  mapfile -t missing < <(missing_packages)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    say "packages: all present"
+    return
+  fi
+  command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: this script supports Debian and Ubuntu only"
+  say "packages: installing ${missing[*]} (log: $LOG)"
+
+  # Without systemd nothing supervises the services these packages would start (postgresql,
+  # redis-server, docker); keep their postinst scripts from starting them. Docker is started
+  # below; the platform runs its own Postgres and Redis on its own ports.
+  local policy_rcd=/usr/sbin/policy-rc.d added_policy=0
+  if ! systemd_is_init && [ ! -e "$policy_rcd" ]; then
+    printf '#!/bin/sh\n# temporary, from RemoteGpu scripts/prerequisites.sh\nexit 101\n' | as_root tee "$policy_rcd" >/dev/null
+    as_root chmod 755 "$policy_rcd"
+    added_policy=1
+  fi
+  local rc=0
+  {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+  } < /dev/null 2>&1 | sed -E 's#(https?://)[^/[:space:]]+#\1<host>#g' | as_root tee "$LOG" >/dev/null || rc=$?
+  [ "$added_policy" -eq 0 ] || as_root rm -f "$policy_rcd"
+  if [ "$rc" -ne 0 ]; then
+    show_log_tail "$LOG"
+    fail "apt-get failed (exit $rc)"
+  fi
+  mapfile -t missing < <(missing_packages)
+  [ "${#missing[@]}" -eq 0 ] || fail "still missing after apt-get install: ${missing[*]}"
+}
+
+# ---------------------------------------------------------------- Docker engine
+docker_ok() { as_root docker info >/dev/null 2>&1; }
+
+dockerd_pid() {
+  local pid
+  pid=$(as_root cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$pid" ] && as_root kill -0 "$pid" 2>/dev/null; then printf '%s\n' "$pid"; fi
+}
+
+wait_for_docker() { # $1 = pid of the dockerd we started, or empty
+  local deadline=$((SECONDS + DOCKERD_TIMEOUT))
+  until docker_ok; do
+    if [ -n "$1" ] && ! as_root kill -0 "$1" 2>/dev/null; then
+      show_log_tail "$DOCKERD_LOG"
+      fail "dockerd exited during start-up"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      show_log_tail "$DOCKERD_LOG"
+      fail "the Docker engine did not answer within ${DOCKERD_TIMEOUT}s"
+    fi
+    sleep 0.1
+  done
+}
+
+start_docker() {
+  if docker_ok; then
+    say "docker: engine running ($(as_root docker info --format '{{.ServerVersion}}, storage {{.Driver}}, cgroup v{{.CgroupVersion}}' 2>/dev/null))"
+    return
+  fi
+  if systemd_is_init; then
+    say "docker: starting docker.service"
+    as_root systemctl start docker || { as_root systemctl status docker --no-pager >&2 || true; fail "systemctl start docker failed"; }
+    wait_for_docker ""
+  else
+    local pid
+    pid=$(dockerd_pid)
+    if [ -n "$pid" ]; then
+      say "docker: dockerd (pid $pid) is starting, waiting for it"
+    else
+      # A dockerd that died leaves its pid file behind and the next one refuses to start.
+      as_root rm -f /var/run/docker.pid
+      say "docker: starting dockerd (no systemd; log: $DOCKERD_LOG)"
+      # shellcheck disable=SC2016 # expanded by the inner shell
+      pid=$(as_root sh -c 'setsid dockerd </dev/null >>"$1" 2>&1 & echo $!' sh "$DOCKERD_LOG")
+    fi
+    wait_for_docker "$pid"
+  fi
+  say "docker: engine ready ($(as_root docker info --format '{{.ServerVersion}}, storage {{.Driver}}, cgroup v{{.CgroupVersion}}'))"
+  smoke_test_docker
+}
+
+# Proves that the engine can import an image and run a container (storage driver, runc,
+# cgroups, networking set-up). Runs when this script started the engine; leaves nothing behind.
+smoke_test_docker() {
+  local bin=/usr/bin/tini-static tmp tag out
+  if [ ! -x "$bin" ]; then
+    say "docker: skipping the smoke test ($bin not found)"
+    return
+  fi
+  tmp=$(mktemp -d)
+  tag="remotegpu/prerequisites-smoke:$$"
+  cp "$bin" "$tmp/tini"
+  if out=$({ as_root tar -C "$tmp" -c tini | as_root docker import - "$tag" >/dev/null &&
+             as_root docker run --rm --network none "$tag" /tini --version; } 2>&1); then
+    say "docker: smoke test passed (imported an image, ran a container: ${out%%$'\n'*})"
+  else
+    as_root docker rmi -f "$tag" >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+    printf '%s\n' "$out" >&2
+    show_log_tail "$DOCKERD_LOG"
+    fail "the Docker engine cannot run a container"
+  fi
+  as_root docker rmi -f "$tag" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+
+# Lets the invoking (sudo) user reach the Docker socket without sudo.
+docker_group_for_sudo_user() {
+  local user=${SUDO_USER:-}
+  [ -n "$user" ] && [ "$user" != root ] || return 0
+  getent group docker >/dev/null || return 0
+  if ! id -nG "$user" | tr ' ' '\n' | grep -qx docker; then
+    as_root usermod -aG docker "$user"
+    say "docker: added $user to the docker group (log in again for it to take effect)"
+  fi
+}
+
+check_dotnet
+install_packages
+start_docker
+docker_group_for_sudo_user
+say "prerequisites: ready"
