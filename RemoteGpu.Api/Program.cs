@@ -22,6 +22,8 @@ app.MapAuthApi();
 app.MapMeApi();
 app.MapSshKeysApi();
 app.MapUsersApi();
+app.MapImagesApi();
+app.MapEnvironmentsApi();
 app.MapGrantsApi();
 app.MapAuditApi();
 

@@ -62,4 +62,12 @@ internal static class AuditActions
     public const string SshKeyDelete = "ssh_key.delete";
     public const string GrantCreate = "grant.create";
     public const string GrantRevoke = "grant.revoke";
+    public const string EnvironmentCreate = "environment.create";
+    public const string EnvironmentStop = "environment.stop";
+    public const string EnvironmentStart = "environment.start";
+    public const string EnvironmentDelete = "environment.delete";
+    public const string PasswordReveal = "environment.password_reveal";
+    public const string PasswordReset = "environment.password_reset";
+    public const string ImageAdd = "image.add";
+    public const string ImageDisable = "image.disable";
 }

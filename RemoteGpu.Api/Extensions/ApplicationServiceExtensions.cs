@@ -6,9 +6,11 @@ using Microsoft.Extensions.Options;
 using RemoteGpu.Api.Apis;
 using RemoteGpu.Api.Auditing;
 using RemoteGpu.Api.Database;
+using RemoteGpu.Api.Environments;
 using RemoteGpu.Api.Identity;
 using RemoteGpu.Api.Problems;
 using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
 
@@ -32,6 +34,12 @@ internal static class ApplicationServiceExtensions
 
         // Before Kestrel listens: the Api is healthy only once the schema is current and an admin exists.
         builder.Services.AddHostedService<DatabaseInitializer>();
+
+        builder.Services.AddOptions<PlacementOptions>().BindConfiguration(PlacementOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<EnvironmentLimits>().BindConfiguration(EnvironmentLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<WorkspaceOptions>().BindConfiguration(WorkspaceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ProvisioningQueue>();
+        builder.Services.AddSingleton<OneTimeSecrets>();
 
         builder.AddPlatformAuthentication();
         builder.Services.AddHttpContextAccessor();

@@ -22,6 +22,9 @@ public sealed class RemoteGpuDbContext(DbContextOptions<RemoteGpuDbContext> opti
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<SshKey> SshKeys => Set<SshKey>();
     public DbSet<EnvironmentGrant> EnvironmentGrants => Set<EnvironmentGrant>();
+    public DbSet<WorkspaceImage> Images => Set<WorkspaceImage>();
+    public DbSet<PortAllocation> PortAllocations => Set<PortAllocation>();
+    public DbSet<GpuAllocation> GpuAllocations => Set<GpuAllocation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -21,6 +21,13 @@ public sealed class AccessInfo
     public string? JupyterTokenProtected { get; set; }
     public string? CodeServerPasswordProtected { get; set; }
 
+    /// <summary>
+    /// Bumped by a password reset or a change of the owner's keys; the worker applies the credentials
+    /// inside the running container and records the version it applied. Converging, not commanding.
+    /// </summary>
+    public int CredentialsVersion { get; set; } = 1;
+    public int AppliedCredentialsVersion { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -5,9 +5,11 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Options;
 using StackExchange.Redis;
 
@@ -33,6 +35,17 @@ public static class PlatformAuthentication
     public const string AdminOnly = "admin";
     public const string AuditReaders = "audit-readers";
 
+    /// <summary>One Data Protection key ring for every service, kept in Redis: cookies and protected secrets read everywhere.</summary>
+    public static void AddPlatformDataProtection(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddDataProtection().SetApplicationName(ApplicationName);
+        builder.Services.AddOptions<KeyManagementOptions>()
+            .Configure<IConnectionMultiplexer>((options, redis) =>
+                options.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), DataProtectionKeysKey));
+        builder.Services.TryAddSingleton<EnvironmentSecrets>();
+    }
+
     public static void AddPlatformAuthentication(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -43,10 +56,7 @@ public static class PlatformAuthentication
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        services.AddDataProtection().SetApplicationName(ApplicationName);
-        services.AddOptions<KeyManagementOptions>()
-            .Configure<IConnectionMultiplexer>((options, redis) =>
-                options.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), DataProtectionKeysKey));
+        builder.AddPlatformDataProtection();
 
         services.AddAuthentication(Scheme)
             .AddPolicyScheme(Scheme, "Cookie or API token", options =>

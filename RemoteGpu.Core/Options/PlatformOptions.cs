@@ -15,4 +15,21 @@ public sealed record PlatformOptions
     [RegularExpression(@"^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
         ErrorMessage = "Platform:BaseDomain must be a lower-case DNS name such as gpu.example.com or localhost.")]
     public string BaseDomain { get; init; } = "localhost";
+
+    /// <summary>
+    /// The edge as users reach it (<c>https://gpu.example.com</c>, <c>http://localhost:5080</c>):
+    /// its scheme and port carry over to <c>env-&lt;id&gt;.&lt;domain&gt;</c>. Defaults to http on the base domain.
+    /// </summary>
+    [Url]
+    public string? EdgeUrl { get; init; }
+
+    /// <summary>The domain of one environment.</summary>
+    public string EnvironmentHost(string environmentId) => $"{environmentId}.{BaseDomain}";
+
+    /// <summary>The URL of an environment's service path (<c>/jupyter/</c>, <c>/code/</c>) through the edge.</summary>
+    public string EnvironmentUrl(string environmentId, string path)
+    {
+        var edge = new Uri(EdgeUrl ?? $"http://{BaseDomain}");
+        return new UriBuilder(edge.Scheme, EnvironmentHost(environmentId), edge.IsDefaultPort ? -1 : edge.Port, path).Uri.ToString();
+    }
 }

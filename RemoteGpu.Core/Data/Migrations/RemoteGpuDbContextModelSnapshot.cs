@@ -102,6 +102,10 @@ namespace RemoteGpu.Core.Data.Migrations
                         .HasColumnType("character varying(12)")
                         .HasColumnName("environment_id");
 
+                    b.Property<int>("AppliedCredentialsVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("applied_credentials_version");
+
                     b.Property<string>("CodeServerPasswordProtected")
                         .HasColumnType("text")
                         .HasColumnName("code_server_password_protected");
@@ -114,6 +118,10 @@ namespace RemoteGpu.Core.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<int>("CredentialsVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("credentials_version");
 
                     b.Property<string>("JupyterTokenProtected")
                         .HasColumnType("text")
@@ -208,6 +216,33 @@ namespace RemoteGpu.Core.Data.Migrations
                     b.ToTable("environment_grants", (string)null);
                 });
 
+            modelBuilder.Entity("RemoteGpu.Core.Environments.GpuAllocation", b =>
+                {
+                    b.Property<string>("HostName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("host_name");
+
+                    b.Property<string>("DeviceId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("device_id");
+
+                    b.Property<string>("EnvironmentId")
+                        .IsRequired()
+                        .HasMaxLength(12)
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("environment_id");
+
+                    b.HasKey("HostName", "DeviceId")
+                        .HasName("pk_gpu_allocations");
+
+                    b.HasIndex("EnvironmentId")
+                        .HasDatabaseName("ix_gpu_allocations_environment_id");
+
+                    b.ToTable("gpu_allocations", (string)null);
+                });
+
             modelBuilder.Entity("RemoteGpu.Core.Environments.GpuEnvironment", b =>
                 {
                     b.Property<string>("Id")
@@ -298,6 +333,64 @@ namespace RemoteGpu.Core.Data.Migrations
                         .HasDatabaseName("ix_environments_desired_state_status");
 
                     b.ToTable("environments", (string)null);
+                });
+
+            modelBuilder.Entity("RemoteGpu.Core.Environments.PortAllocation", b =>
+                {
+                    b.Property<string>("HostName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("host_name");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("integer")
+                        .HasColumnName("port");
+
+                    b.Property<string>("EnvironmentId")
+                        .IsRequired()
+                        .HasMaxLength(12)
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("environment_id");
+
+                    b.HasKey("HostName", "Port")
+                        .HasName("pk_port_allocations");
+
+                    b.HasIndex("EnvironmentId")
+                        .HasDatabaseName("ix_port_allocations_environment_id");
+
+                    b.ToTable("port_allocations", (string)null);
+                });
+
+            modelBuilder.Entity("RemoteGpu.Core.Environments.WorkspaceImage", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("display_name");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.HasKey("Name")
+                        .HasName("pk_images");
+
+                    b.ToTable("images", (string)null);
                 });
 
             modelBuilder.Entity("RemoteGpu.Core.Identity.ApiToken", b =>
@@ -558,6 +651,16 @@ namespace RemoteGpu.Core.Data.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("RemoteGpu.Core.Environments.GpuAllocation", b =>
+                {
+                    b.HasOne("RemoteGpu.Core.Environments.GpuEnvironment", null)
+                        .WithMany()
+                        .HasForeignKey("EnvironmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_gpu_allocations_environments_environment_id");
+                });
+
             modelBuilder.Entity("RemoteGpu.Core.Environments.GpuEnvironment", b =>
                 {
                     b.HasOne("RemoteGpu.Core.Identity.User", "Owner")
@@ -568,6 +671,16 @@ namespace RemoteGpu.Core.Data.Migrations
                         .HasConstraintName("fk_environments_users_owner_id");
 
                     b.Navigation("Owner");
+                });
+
+            modelBuilder.Entity("RemoteGpu.Core.Environments.PortAllocation", b =>
+                {
+                    b.HasOne("RemoteGpu.Core.Environments.GpuEnvironment", null)
+                        .WithMany()
+                        .HasForeignKey("EnvironmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_port_allocations_environments_environment_id");
                 });
 
             modelBuilder.Entity("RemoteGpu.Core.Identity.ApiToken", b =>

@@ -1,0 +1,390 @@
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using RemoteGpu.Api.Auditing;
+using RemoteGpu.Api.Environments;
+using RemoteGpu.Api.Validation;
+using RemoteGpu.Core.Credentials;
+using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Options;
+using RemoteGpu.Core.Provisioning;
+
+namespace RemoteGpu.Api.Apis;
+
+/// <summary>
+/// Environments: create (202, with the access info and its secrets this one time), list, read,
+/// stop, start, delete, reveal and reset the SSH password. The Api writes desired state and hints
+/// the workers; it never talks to Docker.
+/// </summary>
+internal static class EnvironmentsApi
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static IEndpointRouteBuilder MapEnvironmentsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/environments").WithTags("Environments").RequireAuthorization(PlatformAuthentication.SignedIn);
+        api.MapPost("/", Create).Validate<CreateEnvironmentRequest>().WithName("CreateEnvironment")
+            .WithSummary("Create an environment. The response carries the SSH password, Jupyter token and code-server password once.");
+        api.MapGet("/", List).WithName("ListEnvironments");
+        api.MapGet("/{id}", Get).WithName("GetEnvironment");
+        api.MapGet("/{id}/access", GetAccess).WithName("GetEnvironmentAccess").WithSummary("How to reach it; no secrets.");
+        api.MapPost("/{id}/stop", Stop).WithName("StopEnvironment");
+        api.MapPost("/{id}/start", Start).WithName("StartEnvironment");
+        api.MapDelete("/{id}", Delete).WithName("DeleteEnvironment");
+        api.MapPost("/{id}/credentials/reveal", Reveal).WithName("RevealPassword").WithSummary("The SSH password, once, within 24 h of its creation.");
+        api.MapPost("/{id}/credentials/reset", Reset).WithName("ResetPassword").WithSummary("A new SSH password, applied inside the running container.");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<CreatedEnvironmentResponse>, ProblemHttpResult, ValidationProblem>> Create(
+        CreateEnvironmentRequest request,
+        [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
+        [AsParameters] EnvironmentServices services,
+        CancellationToken cancellationToken)
+    {
+        var userId = services.Http.HttpContext!.User.UserId();
+        if (idempotencyKey is { Length: 0 or > 128 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [IdempotencyHeader] = ["The Idempotency-Key header must be 1–128 characters."] });
+        }
+        if (idempotencyKey is not null && !await services.OneTime.TryBeginAsync(userId, idempotencyKey))
+        {
+            var (_, stored) = await services.OneTime.FindAsync(userId, idempotencyKey);
+            return stored is null
+                ? AuthApi.Problem(StatusCodes.Status409Conflict, "Request in progress", "A create with this Idempotency-Key is still running; retry shortly.")
+                : Accepted(JsonSerializer.Deserialize<CreatedEnvironmentResponse>(stored, services.Json.Value.SerializerOptions)!);
+        }
+
+        try
+        {
+            var result = await CreateCoreAsync(request, userId, services, cancellationToken);
+            if (idempotencyKey is not null)
+            {
+                if (result.Result is Accepted<CreatedEnvironmentResponse> { Value: { } created })
+                {
+                    await services.OneTime.CompleteAsync(userId, idempotencyKey, JsonSerializer.Serialize(created, services.Json.Value.SerializerOptions));
+                }
+                else
+                {
+                    await services.OneTime.AbandonAsync(userId, idempotencyKey);
+                }
+            }
+            return result;
+        }
+        catch when (idempotencyKey is not null)
+        {
+            await services.OneTime.AbandonAsync(userId, idempotencyKey);
+            throw;
+        }
+    }
+
+    private static async Task<Results<Accepted<CreatedEnvironmentResponse>, ProblemHttpResult, ValidationProblem>> CreateCoreAsync(
+        CreateEnvironmentRequest request, Guid userId, EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        var db = services.Db;
+        var image = await db.Images.AsNoTracking().SingleOrDefaultAsync(i => i.Name == request.Image && i.Enabled, cancellationToken);
+        if (image is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["image"] = ["Not an image on the list (GET /api/images)."] });
+        }
+
+        var placement = services.Placement.Value;
+        var now = services.Time.GetUtcNow();
+        var password = CredentialGenerator.NewPassword();
+        var jupyterToken = CredentialGenerator.NewToken();
+        var codeServerPassword = CredentialGenerator.NewToken();
+        var environment = new GpuEnvironment
+        {
+            Id = CredentialGenerator.NewEnvironmentId(),
+            OwnerId = userId,
+            Name = request.Name!,
+            Image = image.Name,
+            GpuCount = request.GpuCount!.Value,
+            CpuCores = request.CpuCores!.Value,
+            MemoryMb = request.MemoryMb!.Value,
+            DesiredState = DesiredState.Running,
+            Status = EnvironmentStatus.Pending,
+            HostName = placement.HostName,
+            CreatedAt = now,
+            UpdatedAt = now,
+            StatusChangedAt = now,
+        };
+
+        int sshPort;
+        try
+        {
+            var strategy = db.Database.CreateExecutionStrategy();
+            sshPort = await strategy.ExecuteAsync(async ct =>
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                db.Environments.Add(environment);
+                await db.SaveChangesAsync(ct);
+                var port = await ResourceAllocator.AllocateSshPortAsync(db, placement, environment.Id, ct);
+                await ResourceAllocator.AllocateGpusAsync(db, placement, environment.Id, environment.GpuCount, ct);
+                db.AccessInfos.Add(new AccessInfo
+                {
+                    EnvironmentId = environment.Id,
+                    SshHost = services.SshHost(environment.Id),
+                    SshPort = port,
+                    SshUsername = services.Workspace.Value.UserName,
+                    SshPasswordHash = PasswordHasher.Hash(password),
+                    PasswordExpiresAt = now + OneTimeSecrets.RevealLifetime,
+                    JupyterTokenProtected = services.Secrets.Protect(jupyterToken),
+                    CodeServerPasswordProtected = services.Secrets.Protect(codeServerPassword),
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                });
+                await services.Audit.WriteAsync(AuditActions.EnvironmentCreate, true, ct, target: ("environment", environment.Id),
+                    details: new { environment.Name, environment.Image, environment.GpuCount, environment.CpuCores, environment.MemoryMb });
+                await transaction.CommitAsync(ct);
+                return port;
+            }, cancellationToken);
+        }
+        catch (CapacityExhaustedException ex)
+        {
+            db.ChangeTracker.Clear();
+            await services.Audit.WriteAsync(AuditActions.EnvironmentCreate, false, cancellationToken, details: new { reason = ex.Message });
+            return AuthApi.Problem(StatusCodes.Status409Conflict, "No capacity", ex.Message);
+        }
+
+        await services.OneTime.StorePasswordAsync(environment.Id, password);
+        await services.Queue.SendAsync(environment.Id, ProvisioningReasons.Create);
+
+        var access = await db.AccessInfos.AsNoTracking().SingleAsync(a => a.EnvironmentId == environment.Id, cancellationToken);
+        return Accepted(new CreatedEnvironmentResponse(
+            await services.ToResponseAsync(environment, cancellationToken),
+            new AccessInfoResponse(
+                new SshAccess(access.SshHost, sshPort, access.SshUsername, password, SshCommand(access, sshPort)),
+                new WebAccess(services.PlatformOptions.Value.EnvironmentUrl(environment.Id, "/jupyter/"), jupyterToken, null),
+                new WebAccess(services.PlatformOptions.Value.EnvironmentUrl(environment.Id, "/code/"), null, codeServerPassword)),
+            access.PasswordExpiresAt,
+            "The password, Jupyter token and code-server password are shown once. Reveal the password once more within 24 hours with POST /api/environments/{id}/credentials/reveal, or add an SSH key."));
+    }
+
+    public static async Task<Ok<List<EnvironmentResponse>>> List(
+        string? owner, string? status, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        var caller = services.Http.HttpContext!.User;
+        var userId = caller.UserId();
+        var now = services.Time.GetUtcNow();
+        var query = services.Db.Environments.AsNoTracking().Include(e => e.Owner).Where(e => e.Status != EnvironmentStatus.Deleted);
+        if (!caller.IsInRole(Roles.Admin))
+        {
+            query = query.Where(e => e.OwnerId == userId
+                || services.Db.EnvironmentGrants.Any(g => g.EnvironmentId == e.Id && g.UserId == userId && g.ExpiresAt > now));
+        }
+        if (!string.IsNullOrWhiteSpace(owner))
+        {
+            var ownerName = owner.Trim().ToLowerInvariant();
+            query = query.Where(e => e.Owner!.UserName == ownerName);
+        }
+        if (Enum.TryParse<EnvironmentStatus>(status, ignoreCase: true, out var wanted))
+        {
+            query = query.Where(e => e.Status == wanted);
+        }
+
+        var rows = await query.OrderByDescending(e => e.CreatedAt).Take(500).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(e => services.ToResponse(e, e.Owner!.UserName)).ToList());
+    }
+
+    public static async Task<Results<Ok<EnvironmentResponse>, NotFound>> Get(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        if (await services.RightAsync(id, cancellationToken) == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        var environment = await services.Db.Environments.AsNoTracking().SingleAsync(e => e.Id == id, cancellationToken);
+        return TypedResults.Ok(await services.ToResponseAsync(environment, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<AccessInfoResponse>, NotFound>> GetAccess(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        if (await services.RightAsync(id, cancellationToken) == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        var access = await services.Db.AccessInfos.AsNoTracking().SingleAsync(a => a.EnvironmentId == id, cancellationToken);
+        var platform = services.PlatformOptions.Value;
+        return TypedResults.Ok(new AccessInfoResponse(
+            new SshAccess(access.SshHost, access.SshPort!.Value, access.SshUsername, null, SshCommand(access, access.SshPort.Value)),
+            new WebAccess(platform.EnvironmentUrl(id, "/jupyter/"), null, null),
+            new WebAccess(platform.EnvironmentUrl(id, "/code/"), null, null)));
+    }
+
+    public static Task<Results<Accepted<EnvironmentResponse>, NotFound, ProblemHttpResult>> Stop(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken) =>
+        ChangeDesiredStateAsync(id, DesiredState.Stopped, EnvironmentRight.Use, AuditActions.EnvironmentStop, ProvisioningReasons.Stop, services, cancellationToken);
+
+    public static Task<Results<Accepted<EnvironmentResponse>, NotFound, ProblemHttpResult>> Start(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken) =>
+        ChangeDesiredStateAsync(id, DesiredState.Running, EnvironmentRight.Use, AuditActions.EnvironmentStart, ProvisioningReasons.Start, services, cancellationToken);
+
+    public static async Task<Results<Accepted<EnvironmentResponse>, NoContent, NotFound, ProblemHttpResult>> Delete(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        // Deleting what is already deleted succeeds: a retried DELETE must not fail.
+        var caller = services.Http.HttpContext!.User;
+        var deleted = await services.Db.Environments.AsNoTracking().AnyAsync(
+            e => e.Id == id && e.Status == EnvironmentStatus.Deleted && (e.OwnerId == caller.UserId() || caller.IsInRole(Roles.Admin)), cancellationToken);
+        if (deleted)
+        {
+            return TypedResults.NoContent();
+        }
+
+        var result = await ChangeDesiredStateAsync(id, DesiredState.Deleted, EnvironmentRight.Manage, AuditActions.EnvironmentDelete, ProvisioningReasons.Delete, services, cancellationToken);
+        if (result.Result is Accepted<EnvironmentResponse>)
+        {
+            await services.OneTime.ForgetPasswordAsync(id);
+        }
+        return result.Result switch
+        {
+            Accepted<EnvironmentResponse> accepted => accepted,
+            NotFound notFound => notFound,
+            ProblemHttpResult problem => problem,
+            _ => throw new InvalidOperationException("Unexpected result."),
+        };
+    }
+
+    private static async Task<Results<Accepted<EnvironmentResponse>, NotFound, ProblemHttpResult>> ChangeDesiredStateAsync(
+        string id, DesiredState desired, EnvironmentRight needed, string action, string reason, EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        var right = await services.RightAsync(id, cancellationToken);
+        if (right == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        if (right < needed)
+        {
+            return AuthApi.Problem(StatusCodes.Status403Forbidden, "Not the owner", "Only the environment's owner or an administrator may do this.");
+        }
+
+        var environment = await services.Db.Environments.SingleAsync(e => e.Id == id, cancellationToken);
+        if (environment.DesiredState == DesiredState.Deleted)
+        {
+            return AuthApi.Problem(StatusCodes.Status409Conflict, "Being deleted", "The environment is being deleted.");
+        }
+        if (environment.DesiredState != desired)
+        {
+            environment.DesiredState = desired;
+            environment.UpdatedAt = services.Time.GetUtcNow();
+            if (environment.Status == EnvironmentStatus.Failed && desired == DesiredState.Running)
+            {
+                // Starting a failed environment is the retry DESIGN.md §4 promises.
+                environment.StatusReason = null;
+            }
+        }
+        await services.Audit.WriteAsync(action, true, cancellationToken, target: ("environment", id));
+        await services.Queue.SendAsync(id, reason);
+        return TypedResults.Accepted($"/api/environments/{id}", await services.ToResponseAsync(environment, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<RevealedPasswordResponse>, NotFound, ProblemHttpResult>> Reveal(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        var right = await services.RightAsync(id, cancellationToken);
+        if (right == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        var isOwner = await services.Db.Environments.AnyAsync(e => e.Id == id && e.OwnerId == services.Http.HttpContext!.User.UserId(), cancellationToken);
+        if (!isOwner)
+        {
+            return AuthApi.Problem(StatusCodes.Status403Forbidden, "Not the owner", "Only the owner may reveal the password.");
+        }
+
+        var password = await services.OneTime.TakePasswordAsync(id);
+        await services.Audit.WriteAsync(AuditActions.PasswordReveal, password is not null, cancellationToken, target: ("environment", id));
+        return password is null
+            ? AuthApi.Problem(StatusCodes.Status410Gone, "Already revealed or expired", "The password can be revealed once within 24 hours of its creation. Reset it for a new one.")
+            : TypedResults.Ok(new RevealedPasswordResponse(password));
+    }
+
+    public static async Task<Results<Accepted<ResetPasswordResponse>, NotFound, ProblemHttpResult>> Reset(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        var right = await services.RightAsync(id, cancellationToken);
+        if (right == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        if (right < EnvironmentRight.Manage)
+        {
+            return AuthApi.Problem(StatusCodes.Status403Forbidden, "Not the owner", "Only the environment's owner or an administrator may reset its password.");
+        }
+
+        var password = CredentialGenerator.NewPassword();
+        var now = services.Time.GetUtcNow();
+        var access = await services.Db.AccessInfos.SingleAsync(a => a.EnvironmentId == id, cancellationToken);
+        access.SshPasswordHash = PasswordHasher.Hash(password);
+        access.CredentialsVersion++;
+        access.PasswordExpiresAt = now + OneTimeSecrets.RevealLifetime;
+        access.UpdatedAt = now;
+        await services.Audit.WriteAsync(AuditActions.PasswordReset, true, cancellationToken, target: ("environment", id));
+        await services.OneTime.StorePasswordAsync(id, password);
+        await services.Queue.SendAsync(id, ProvisioningReasons.Credentials);
+        return TypedResults.Accepted($"/api/environments/{id}/access", new ResetPasswordResponse(password, access.PasswordExpiresAt));
+    }
+
+    private static Accepted<CreatedEnvironmentResponse> Accepted(CreatedEnvironmentResponse response) =>
+        TypedResults.Accepted($"/api/environments/{response.Environment.Id}", response);
+
+    private static string SshCommand(AccessInfo access, int port) => $"ssh -p {port} {access.SshUsername}@{access.SshHost}";
+}
+
+internal sealed record EnvironmentServices(
+    RemoteGpuDbContext Db,
+    AuditLog Audit,
+    ProvisioningQueue Queue,
+    OneTimeSecrets OneTime,
+    EnvironmentSecrets Secrets,
+    IOptions<PlatformOptions> PlatformOptions,
+    IOptions<PlacementOptions> Placement,
+    IOptions<WorkspaceOptions> Workspace,
+    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> Json,
+    IHttpContextAccessor Http,
+    TimeProvider Time)
+{
+    public Task<EnvironmentRight> RightAsync(string id, CancellationToken cancellationToken) =>
+        EnvironmentAccess.ResolveAsync(Db, Http.HttpContext!.User, id, Time.GetUtcNow(), cancellationToken);
+
+    public string SshHost(string environmentId) => Workspace.Value.SshHost ?? PlatformOptions.Value.EnvironmentHost(environmentId);
+
+    public async Task<EnvironmentResponse> ToResponseAsync(GpuEnvironment environment, CancellationToken cancellationToken) =>
+        ToResponse(environment, await Db.Users.Where(u => u.Id == environment.OwnerId).Select(u => u.UserName).SingleAsync(cancellationToken));
+
+    public EnvironmentResponse ToResponse(GpuEnvironment e, string ownerName) =>
+        new(e.Id, e.Name, ownerName, e.Image, e.GpuCount, e.CpuCores, e.MemoryMb,
+            e.DesiredState.ToString().ToLowerInvariant(), e.Status.ToString().ToLowerInvariant(), e.StatusReason,
+            PlatformOptions.Value.EnvironmentHost(e.Id), e.CreatedAt, e.UpdatedAt);
+}
+
+internal sealed record EnvironmentResponse(
+    string Id, string Name, string Owner, string Image, int GpuCount, decimal CpuCores, int MemoryMb,
+    string DesiredState, string Status, string? StatusReason, string Domain, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+internal sealed record CreatedEnvironmentResponse(EnvironmentResponse Environment, AccessInfoResponse AccessInfo, DateTimeOffset? PasswordExpiresAt, string Note);
+
+internal sealed record AccessInfoResponse(SshAccess Ssh, WebAccess Jupyter, WebAccess CodeServer);
+
+internal sealed record SshAccess(string Host, int Port, string Username, string? Password, string Command);
+
+internal sealed record WebAccess(string Url, string? Token, string? Password);
+
+internal sealed record RevealedPasswordResponse(string Password);
+
+internal sealed record ResetPasswordResponse(string Password, DateTimeOffset? PasswordExpiresAt);
+
+internal sealed record CreateEnvironmentRequest(string? Name, string? Image, int? GpuCount, decimal? CpuCores, int? MemoryMb);
+
+internal sealed class CreateEnvironmentRequestValidator : AbstractValidator<CreateEnvironmentRequest>
+{
+    public CreateEnvironmentRequestValidator(IOptions<EnvironmentLimits> limits)
+    {
+        var l = limits.Value;
+        RuleFor(r => r.Name).NotEmpty().MaximumLength(63)
+            .Matches("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$").WithMessage("'{PropertyName}' must be lower-case letters, digits and '-', starting and ending with a letter or digit.");
+        RuleFor(r => r.Image).NotEmpty().MaximumLength(256);
+        RuleFor(r => r.GpuCount).NotNull().InclusiveBetween(0, l.MaxGpuCount);
+        RuleFor(r => r.CpuCores).NotNull().InclusiveBetween(l.MinCpuCores, l.MaxCpuCores);
+        RuleFor(r => r.MemoryMb).NotNull().InclusiveBetween(l.MinMemoryMb, l.MaxMemoryMb);
+    }
+}
