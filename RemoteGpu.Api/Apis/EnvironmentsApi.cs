@@ -260,6 +260,11 @@ internal static class EnvironmentsApi
         }
 
         var environment = await services.Db.Environments.SingleAsync(e => e.Id == id, cancellationToken);
+        if (environment.DesiredState == DesiredState.Deleted && desired == DesiredState.Deleted)
+        {
+            // A repeated delete: the same answer as the first.
+            return TypedResults.Accepted($"/api/environments/{id}", await services.ToResponseAsync(environment, cancellationToken));
+        }
         if (environment.DesiredState == DesiredState.Deleted)
         {
             return AuthApi.Problem(StatusCodes.Status409Conflict, "Being deleted", "The environment is being deleted.");

@@ -13,6 +13,7 @@ using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
+using RemoteGpu.Core.Provisioning;
 
 namespace RemoteGpu.Api.Extensions;
 

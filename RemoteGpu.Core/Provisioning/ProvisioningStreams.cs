@@ -12,6 +12,9 @@ public static class ProvisioningStreams
     public const string DeadLetterSuffix = ":dead";
     public const string ConsumerGroup = "workers";
 
+    /// <summary>Published after every hint so idle workers read at once instead of at their next poll.</summary>
+    public const string WakeChannel = "remotegpu:provision:wake";
+
     /// <summary>Field names of a stream entry.</summary>
     public const string EnvironmentIdField = "env";
     public const string ReasonField = "reason";

@@ -40,8 +40,18 @@ internal sealed class ApiClient : IDisposable
 
     public Task<HttpResponseMessage> GetAsync(string path) => _http.GetAsync(new Uri(path, UriKind.Relative));
 
-    public Task<HttpResponseMessage> PostAsync(string path, object? body = null) =>
-        _http.PostAsync(new Uri(path, UriKind.Relative), body is null ? null : JsonContent.Create(body, options: Json));
+    public Task<HttpResponseMessage> PostAsync(string path, object? body = null, IReadOnlyDictionary<string, string>? headers = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+        {
+            Content = body is null ? null : JsonContent.Create(body, options: Json),
+        };
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Add(name, value);
+        }
+        return _http.SendAsync(request);
+    }
 
     public Task<HttpResponseMessage> PostRawAsync(string path, string body) =>
         _http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Renci.SshNet;
+using RemoteGpu.Core.Environments;
+using RemoteGpu.Tests.Infrastructure;
+
+namespace RemoteGpu.Tests.Environments;
+
+/// <summary>Creating environments through the Api and using them the way their owner would: SSH to the returned port.</summary>
+internal static class EnvironmentDriver
+{
+    public const string TestImage = "remotegpu/workspace-test:latest";
+    public static readonly TimeSpan ConvergeTimeout = TimeSpan.FromMinutes(2);
+
+    public static async Task EnsureTestImageListedAsync(PlatformFixture platform)
+    {
+        using var admin = await platform.AdminAsync();
+        using var response = await admin.PostAsync("/api/images", new { name = TestImage, display_name = "Debian test workspace" });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public static async Task<JsonElement> CreateAsync(ApiClient client, string? name = null, int gpuCount = 0, string? idempotencyKey = null)
+    {
+        using var response = await client.PostAsync("/api/environments",
+            new { name = name ?? "ws-" + Guid.NewGuid().ToString("N")[..8], image = TestImage, gpu_count = gpuCount, cpu_cores = 1, memory_mb = 512 },
+            idempotencyKey is null ? null : new Dictionary<string, string> { ["Idempotency-Key"] = idempotencyKey });
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return await ApiClient.ReadAsync(response);
+    }
+
+    /// <summary>Polls the Api until the environment's observed status is <paramref name="status"/>.</summary>
+    public static async Task<JsonElement> WaitForStatusAsync(ApiClient client, string id, string status, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? ConvergeTimeout);
+        JsonElement last = default;
+        while (true)
+        {
+            using var response = await client.GetAsync($"/api/environments/{id}");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                last = await ApiClient.ReadAsync(response);
+                if (last.GetProperty("status").GetString() == status)
+                {
+                    return last;
+                }
+                Assert.False(last.GetProperty("status").GetString() == "failed" && status != "failed",
+                    $"{id} failed: {last.GetProperty("status_reason")}");
+            }
+            if (cts.IsCancellationRequested)
+            {
+                Assert.Fail($"{id} did not reach '{status}' in time; last seen: {last}");
+            }
+            await Task.Delay(200, CancellationToken.None);
+        }
+    }
+
+    public static async Task<AccessInfo> AccessRowAsync(PlatformFixture platform, string id)
+    {
+        await using var db = platform.CreateDbContext();
+        return await db.AccessInfos.AsNoTracking().SingleAsync(a => a.EnvironmentId == id);
+    }
+
+    public static SshClient Ssh(int port, string user, string password) =>
+        new(new ConnectionInfo("127.0.0.1", port, user, new PasswordAuthenticationMethod(user, password)) { Timeout = TimeSpan.FromSeconds(15) });
+
+    public static string Run(SshClient ssh, string command)
+    {
+        using var cmd = ssh.RunCommand(command);
+        Assert.True(cmd.ExitStatus == 0, $"'{command}' exited {cmd.ExitStatus}: {cmd.Error}");
+        return cmd.Result.Trim();
+    }
+
+    public static bool CanLogIn(int port, string user, string password)
+    {
+        using var ssh = Ssh(port, user, password);
+        try
+        {
+            ssh.Connect();
+            return ssh.IsConnected;
+        }
+        catch (Renci.SshNet.Common.SshAuthenticationException)
+        {
+            return false;
+        }
+    }
+
+    public static bool PortIsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

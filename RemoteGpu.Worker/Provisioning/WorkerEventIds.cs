@@ -1,0 +1,15 @@
+namespace RemoteGpu.Worker.Provisioning;
+
+/// <summary>Log event ids of the worker's provisioning (Worker 4000–4099; the runtime has 4100–4199).</summary>
+internal static class WorkerEventIds
+{
+    public const int StatusChanged = 4000;
+    public const int CredentialsApplied = 4001;
+    public const int ConsumerStarted = 4010;
+    public const int MessageFailed = 4011;
+    public const int MessageDeadLettered = 4012;
+    public const int ReconcilerResent = 4020;
+    public const int OrphanRemoved = 4021;
+    public const int ReconcilerFailed = 4022;
+    public const int ConsumerLoopFailed = 4023;
+}
