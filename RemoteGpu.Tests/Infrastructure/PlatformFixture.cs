@@ -129,12 +129,19 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// A second Api process on the same database and Redis with extra settings (e.g. a stricter policy);
     /// killed when disposed.
     /// </summary>
-    internal async Task<ExtraService> StartExtraApiAsync(params (string Name, string Value)[] environment)
+    internal Task<ExtraService> StartExtraApiAsync(params (string Name, string Value)[] environment) =>
+        StartExtraServiceAsync("RemoteGpu.Api", environment);
+
+    /// <summary>Another worker in the same consumer group, with its own settings; killed when disposed.</summary>
+    internal Task<ExtraService> StartExtraWorkerAsync(params (string Name, string Value)[] environment) =>
+        StartExtraServiceAsync("RemoteGpu.Worker", environment);
+
+    private async Task<ExtraService> StartExtraServiceAsync(string project, (string Name, string Value)[] environment)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly("RemoteGpu.Api")])
+        var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly(project)])
         {
-            WorkingDirectory = Path.Combine(Repository.Root, "RemoteGpu.Api"),
+            WorkingDirectory = Path.Combine(Repository.Root, project),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -171,7 +178,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             }
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The extra Api exited with {process.ExitCode}.");
+                throw new InvalidOperationException($"The extra {project} exited with {process.ExitCode}.");
             }
             await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
         }
