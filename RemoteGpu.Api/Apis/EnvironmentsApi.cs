@@ -94,7 +94,7 @@ internal static class EnvironmentsApi
 
         var placement = services.Placement.Value;
         var now = services.Time.GetUtcNow();
-        var password = CredentialGenerator.NewPassword();
+        var (password, passwordHash) = services.Credentials.Take();
         var jupyterToken = CredentialGenerator.NewToken();
         var codeServerPassword = CredentialGenerator.NewToken();
         var environment = new GpuEnvironment
@@ -131,7 +131,7 @@ internal static class EnvironmentsApi
                     SshHost = services.SshHost(environment.Id),
                     SshPort = port,
                     SshUsername = services.Workspace.Value.UserName,
-                    SshPasswordHash = PasswordHasher.Hash(password),
+                    SshPasswordHash = passwordHash,
                     PasswordExpiresAt = now + OneTimeSecrets.RevealLifetime,
                     JupyterTokenProtected = services.Secrets.Protect(jupyterToken),
                     CodeServerPasswordProtected = services.Secrets.Protect(codeServerPassword),
@@ -259,25 +259,22 @@ internal static class EnvironmentsApi
             return AuthApi.Problem(StatusCodes.Status403Forbidden, "Not the owner", "Only the environment's owner or an administrator may do this.");
         }
 
-        var environment = await services.Db.Environments.SingleAsync(e => e.Id == id, cancellationToken);
-        if (environment.DesiredState == DesiredState.Deleted && desired == DesiredState.Deleted)
-        {
-            // A repeated delete: the same answer as the first.
-            return TypedResults.Accepted($"/api/environments/{id}", await services.ToResponseAsync(environment, cancellationToken));
-        }
-        if (environment.DesiredState == DesiredState.Deleted)
+        // One conditional UPDATE, not a read-modify-write of the tracked row: the worker writes the
+        // observed status of the same row concurrently, and must not turn a user's stop or delete into
+        // a conflict. The worker's own next write then fails its row-version check, and it re-reads.
+        var now = services.Time.GetUtcNow();
+        var changed = await services.Db.Environments
+            .Where(e => e.Id == id && e.DesiredState != DesiredState.Deleted)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(e => e.DesiredState, desired)
+                .SetProperty(e => e.UpdatedAt, now)
+                // Starting a failed environment is the retry DESIGN.md §4 promises.
+                .SetProperty(e => e.StatusReason, e => desired == DesiredState.Running && e.Status == EnvironmentStatus.Failed ? null : e.StatusReason),
+                cancellationToken);
+        var environment = await services.Db.Environments.AsNoTracking().SingleAsync(e => e.Id == id, cancellationToken);
+        if (changed == 0 && desired != DesiredState.Deleted)
         {
             return AuthApi.Problem(StatusCodes.Status409Conflict, "Being deleted", "The environment is being deleted.");
-        }
-        if (environment.DesiredState != desired)
-        {
-            environment.DesiredState = desired;
-            environment.UpdatedAt = services.Time.GetUtcNow();
-            if (environment.Status == EnvironmentStatus.Failed && desired == DesiredState.Running)
-            {
-                // Starting a failed environment is the retry DESIGN.md §4 promises.
-                environment.StatusReason = null;
-            }
         }
         await services.Audit.WriteAsync(action, true, cancellationToken, target: ("environment", id));
         await services.Queue.SendAsync(id, reason);
@@ -316,10 +313,10 @@ internal static class EnvironmentsApi
             return AuthApi.Problem(StatusCodes.Status403Forbidden, "Not the owner", "Only the environment's owner or an administrator may reset its password.");
         }
 
-        var password = CredentialGenerator.NewPassword();
+        var (password, passwordHash) = services.Credentials.Take();
         var now = services.Time.GetUtcNow();
         var access = await services.Db.AccessInfos.SingleAsync(a => a.EnvironmentId == id, cancellationToken);
-        access.SshPasswordHash = PasswordHasher.Hash(password);
+        access.SshPasswordHash = passwordHash;
         access.CredentialsVersion++;
         access.PasswordExpiresAt = now + OneTimeSecrets.RevealLifetime;
         access.UpdatedAt = now;
@@ -340,6 +337,7 @@ internal sealed record EnvironmentServices(
     AuditLog Audit,
     ProvisioningQueue Queue,
     OneTimeSecrets OneTime,
+    CredentialPool Credentials,
     EnvironmentSecrets Secrets,
     IOptions<PlatformOptions> PlatformOptions,
     IOptions<PlacementOptions> Placement,

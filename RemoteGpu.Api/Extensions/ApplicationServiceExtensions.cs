@@ -41,6 +41,8 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddOptions<WorkspaceOptions>().BindConfiguration(WorkspaceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ProvisioningQueue>();
         builder.Services.AddSingleton<OneTimeSecrets>();
+        builder.Services.AddSingleton<CredentialPool>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CredentialPool>());
 
         builder.AddPlatformAuthentication();
         builder.Services.AddHttpContextAccessor();

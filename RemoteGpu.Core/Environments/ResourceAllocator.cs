@@ -7,46 +7,37 @@ namespace RemoteGpu.Core.Environments;
 public sealed class CapacityExhaustedException(string message) : Exception(message);
 
 /// <summary>
-/// Hands out SSH host ports and GPUs of a Docker host to environments. The rows' primary keys
-/// (host, port) and (host, device) make a double allocation impossible whatever the concurrency;
-/// run inside the create's transaction, a refusal rolls the whole create back, so nothing is left.
+/// Hands out SSH host ports and GPUs of a Docker host to environments, one create at a time per
+/// host (a transaction-scoped advisory lock), with the rows' primary keys (host, port) and
+/// (host, device) as the guarantee no port or GPU is ever given twice. Run inside the create's
+/// transaction, a refusal rolls the whole create back, so nothing is left.
 /// </summary>
 public static class ResourceAllocator
 {
-    private const int Attempts = 5;
-
-    /// <summary>The lowest free port of the pool, so a port freed by a delete is the next one given.</summary>
+    /// <summary>
+    /// The lowest free port of the pool, so a port freed by a delete is the next one given. Runs in
+    /// the caller's transaction and serialises allocation on the host until it commits: racing
+    /// creates would otherwise all reach for the same lowest port.
+    /// </summary>
     public static async Task<int> AllocateSshPortAsync(RemoteGpuDbContext db, PlacementOptions placement, string environmentId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(placement);
+        await LockHostAsync(db, placement.HostName, cancellationToken);
 
-        for (var attempt = 0; attempt < Attempts; attempt++)
-        {
-            // ON CONFLICT: another transaction took the same port a moment ago; look again.
-            var ports = await db.Database.SqlQuery<int>($"""
-                INSERT INTO port_allocations (host_name, port, environment_id)
-                SELECT {placement.HostName}, p, {environmentId}
-                FROM generate_series({placement.SshPortFirst}, {placement.SshPortLast}) AS p
-                WHERE NOT EXISTS (SELECT 1 FROM port_allocations a WHERE a.host_name = {placement.HostName} AND a.port = p)
-                ORDER BY p
-                LIMIT 1
-                ON CONFLICT DO NOTHING
-                RETURNING port AS "Value"
-                """).ToListAsync(cancellationToken);
-            if (ports.Count == 1)
-            {
-                return ports[0];
-            }
-
-            var used = await db.PortAllocations.CountAsync(a => a.HostName == placement.HostName, cancellationToken);
-            if (used >= placement.SshPortLast - placement.SshPortFirst + 1)
-            {
-                break;
-            }
-        }
-        throw new CapacityExhaustedException(
-            $"No SSH port is free on host '{placement.HostName}' (pool {placement.SshPortFirst}–{placement.SshPortLast}).");
+        var ports = await db.Database.SqlQuery<int>($"""
+            INSERT INTO port_allocations (host_name, port, environment_id)
+            SELECT {placement.HostName}, p, {environmentId}
+            FROM generate_series({placement.SshPortFirst}, {placement.SshPortLast}) AS p
+            WHERE NOT EXISTS (SELECT 1 FROM port_allocations a WHERE a.host_name = {placement.HostName} AND a.port = p)
+            ORDER BY p
+            LIMIT 1
+            RETURNING port AS "Value"
+            """).ToListAsync(cancellationToken);
+        return ports.Count == 1
+            ? ports[0]
+            : throw new CapacityExhaustedException(
+                $"No SSH port is free on host '{placement.HostName}' (pool {placement.SshPortFirst}–{placement.SshPortLast}).");
     }
 
     /// <summary>Exactly <paramref name="count"/> GPUs of the host, or none.</summary>
@@ -63,6 +54,7 @@ public static class ResourceAllocator
             throw new CapacityExhaustedException($"Host '{placement.HostName}' has {placement.GpuDevices.Count} GPU(s); {count} requested.");
         }
 
+        await LockHostAsync(db, placement.HostName, cancellationToken);
         var devices = placement.GpuDevices.ToArray();
         var taken = await db.Database.SqlQuery<string>($"""
             INSERT INTO gpu_allocations (host_name, device_id, environment_id)
@@ -71,7 +63,6 @@ public static class ResourceAllocator
             WHERE NOT EXISTS (SELECT 1 FROM gpu_allocations a WHERE a.host_name = {placement.HostName} AND a.device_id = d)
             ORDER BY d
             LIMIT {count}
-            ON CONFLICT DO NOTHING
             RETURNING device_id AS "Value"
             """).ToListAsync(cancellationToken);
         if (taken.Count < count)
@@ -81,6 +72,16 @@ public static class ResourceAllocator
                 $"Not enough free GPUs on host '{placement.HostName}': {count} requested, {taken.Count} free.");
         }
         return taken;
+    }
+
+    /// <summary>Held until the caller's transaction ends; the (host, …) primary keys stay the last line of defence.</summary>
+    private static async Task LockHostAsync(RemoteGpuDbContext db, string hostName, CancellationToken cancellationToken)
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Allocations run inside the create's transaction.");
+        }
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"remotegpu:placement:" + hostName}))", cancellationToken);
     }
 
     /// <summary>Gives back everything an environment holds (its delete is done).</summary>

@@ -60,9 +60,12 @@ public sealed class ResourceAllocatorTests(PlatformFixture platform)
         var ports = await Task.WhenAll(ids.Select(id => Task.Run(async () =>
         {
             await using var db = platform.CreateDbContext();
+            await using var transaction = await db.Database.BeginTransactionAsync();
             try
             {
-                return (int?)await ResourceAllocator.AllocateSshPortAsync(db, placement, id, CancellationToken.None);
+                var port = await ResourceAllocator.AllocateSshPortAsync(db, placement, id, CancellationToken.None);
+                await transaction.CommitAsync();
+                return (int?)port;
             }
             catch (CapacityExhaustedException)
             {
@@ -78,6 +81,19 @@ public sealed class ResourceAllocatorTests(PlatformFixture platform)
         var holder = await data.PortAllocations.Where(a => a.HostName == placement.HostName && a.Port == 41002).Select(a => a.EnvironmentId).SingleAsync();
         await ResourceAllocator.ReleaseAsync(data, holder, CancellationToken.None);
         var waiting = ids[Array.IndexOf(ports, null)];
+        await using var again = await data.Database.BeginTransactionAsync();
         Assert.Equal(41002, await ResourceAllocator.AllocateSshPortAsync(data, placement, waiting, CancellationToken.None));
+        await again.CommitAsync();
+    }
+
+    [Fact]
+    public async Task Allocating_OutsideATransaction_IsRefused()
+    {
+        var owner = await platform.CreateUserAsync();
+        var id = await platform.CreateEnvironmentRowAsync(owner.Id, EnvironmentStatus.Pending);
+        await using var db = platform.CreateDbContext();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            ResourceAllocator.AllocateSshPortAsync(db, new PlacementOptions { HostName = "no-tx" }, id, CancellationToken.None));
     }
 }

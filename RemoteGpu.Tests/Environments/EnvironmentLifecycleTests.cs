@@ -225,6 +225,31 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/environments/{id}")).StatusCode);
     }
 
+    [Fact]
+    public async Task DeletingWhileTheWorkerProvisions_IsAcceptedAndLeavesNoContainer()
+    {
+        var user = await platform.CreateUserAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var id = (await CreateAsync(user.Client)).GetProperty("environment").GetProperty("id").GetString()!;
+            ids.Add(id);
+            // Right away: the worker is creating or starting the container and writing its status.
+            Assert.Equal(HttpStatusCode.Accepted, (await user.Client.DeleteAsync($"/api/environments/{id}")).StatusCode);
+        }
+
+        foreach (var id in ids)
+        {
+            await WaitForDeletedAsync(user.Client, id);
+            var left = await _docker.Containers.ListContainersAsync(new ContainersListParameters
+            {
+                All = true,
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"remotegpu.env-id={id}"] = true } },
+            });
+            Assert.Empty(left);
+        }
+    }
+
     [Theory]
     [InlineData("Bad_Name", EnvironmentDriver.TestImage, 0, 1, 512, "name")]
     [InlineData("", EnvironmentDriver.TestImage, 0, 1, 512, "name")]

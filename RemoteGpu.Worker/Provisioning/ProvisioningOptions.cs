@@ -15,9 +15,12 @@ internal sealed record ProvisioningOptions
     [Range(1, 100)]
     public int MaxAttempts { get; init; } = 5;
 
-    /// <summary>Environments converged at once by one worker.</summary>
+    /// <summary>
+    /// Environments converged at once by one worker. Mostly waiting (the engine, sshd coming up), so
+    /// well above the core count: a burst of creates should queue in the engine, not here.
+    /// </summary>
     [Range(1, 256)]
-    public int MaxConcurrency { get; init; } = 16;
+    public int MaxConcurrency { get; init; } = 64;
 
     /// <summary>The longest a worker waits between reads when no wake-up arrives.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]

@@ -85,10 +85,9 @@ internal static class ProvisionBenchmark
     private static async Task<double> DockerOnceAsync(DockerClient docker, string hash, string image, bool trivial)
     {
         var watch = Stopwatch.StartNew();
-        var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        var parameters = new CreateContainerParameters
         {
             Image = image,
-            Entrypoint = trivial ? ["sleep", "infinity"] : [],
             Env = [$"REMOTEGPU_PASSWORD_HASH={hash}", "REMOTEGPU_JUPYTER_TOKEN=0123456789abcdef0123456789abcdef"],
             Labels = new Dictionary<string, string> { ["remotegpu.bench"] = "true" },
             ExposedPorts = new Dictionary<string, EmptyStruct> { ["22/tcp"] = default },
@@ -98,7 +97,12 @@ internal static class ProvisionBenchmark
                 NanoCPUs = 500_000_000,
                 Memory = 256L * 1024 * 1024,
             },
-        });
+        };
+        if (trivial)
+        {
+            parameters.Entrypoint = ["sleep", "infinity"];
+        }
+        var created = await docker.Containers.CreateContainerAsync(parameters);
         try
         {
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters());
