@@ -24,21 +24,15 @@ internal static class ApplicationServiceExtensions
         builder.AddNpgsqlDbContext<RemoteGpuDbContext>(RemoteGpuDbContext.ConnectionName);
         builder.AddRedisClient("redis");
 
-        builder.Services.AddOptions<PlatformOptions>()
-            .BindConfiguration(PlatformOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddOptions<BootstrapOptions>()
-            .BindConfiguration(BootstrapOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<PlatformOptions>(PlatformOptions.SectionName);
+        builder.Services.AddValidatedOptions<BootstrapOptions>(BootstrapOptions.SectionName);
 
         // Before Kestrel listens: the Api is healthy only once the schema is current and an admin exists.
         builder.Services.AddHostedService<DatabaseInitializer>();
 
-        builder.Services.AddOptions<PlacementOptions>().BindConfiguration(PlacementOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<EnvironmentLimits>().BindConfiguration(EnvironmentLimits.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<WorkspaceOptions>().BindConfiguration(WorkspaceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<PlacementOptions>(PlacementOptions.SectionName);
+        builder.Services.AddValidatedOptions<EnvironmentLimits>(EnvironmentLimits.SectionName);
+        builder.Services.AddValidatedOptions<WorkspaceOptions>(WorkspaceOptions.SectionName);
         builder.Services.AddSingleton<ProvisioningQueue>();
         builder.Services.AddSingleton<OneTimeSecrets>();
         builder.Services.AddSingleton<CredentialPool>();

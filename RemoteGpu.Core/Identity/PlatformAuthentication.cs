@@ -51,10 +51,7 @@ public static class PlatformAuthentication
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
 
-        services.AddOptions<SecurityOptions>()
-            .BindConfiguration(SecurityOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<SecurityOptions>(SecurityOptions.SectionName);
 
         builder.AddPlatformDataProtection();
 

@@ -21,9 +21,9 @@ internal static class ApplicationServiceExtensions
             .AddCheck<SchemaHealthCheck>(SchemaHealthCheck.Name)
             .AddCheck<DockerHealthCheck>("docker");
 
-        builder.Services.AddOptions<PlatformOptions>().BindConfiguration(PlatformOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<WorkspaceOptions>().BindConfiguration(WorkspaceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<ProvisioningOptions>().BindConfiguration(ProvisioningOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<PlatformOptions>(PlatformOptions.SectionName);
+        builder.Services.AddValidatedOptions<WorkspaceOptions>(WorkspaceOptions.SectionName);
+        builder.Services.AddValidatedOptions<ProvisioningOptions>(ProvisioningOptions.SectionName);
 
         builder.Services.AddSingleton<ProvisioningQueue>();
         builder.Services.AddSingleton<SshProbe>();

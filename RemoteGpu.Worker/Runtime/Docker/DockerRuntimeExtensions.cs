@@ -1,6 +1,7 @@
 using Docker.DotNet;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using RemoteGpu.Core.Options;
 
 namespace RemoteGpu.Worker.Runtime.Docker;
 
@@ -14,10 +15,7 @@ internal static class DockerRuntimeExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.AddOptions<DockerRuntimeOptions>()
-            .BindConfiguration(DockerRuntimeOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<DockerRuntimeOptions>(DockerRuntimeOptions.SectionName);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton(services => CreateClient(
