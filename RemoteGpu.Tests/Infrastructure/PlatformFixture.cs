@@ -132,11 +132,15 @@ public sealed class PlatformFixture : IAsyncLifetime
     internal Task<ExtraService> StartExtraApiAsync(params (string Name, string Value)[] environment) =>
         StartExtraServiceAsync("RemoteGpu.Api", environment);
 
+    /// <summary>A service process that is listening, healthy or not (for tests of its health itself).</summary>
+    internal Task<ExtraService> StartListeningServiceAsync(string project, params (string Name, string Value)[] environment) =>
+        StartExtraServiceAsync(project, environment, requireHealthy: false);
+
     /// <summary>Another worker in the same consumer group, with its own settings; killed when disposed.</summary>
     internal Task<ExtraService> StartExtraWorkerAsync(params (string Name, string Value)[] environment) =>
         StartExtraServiceAsync("RemoteGpu.Worker", environment);
 
-    private async Task<ExtraService> StartExtraServiceAsync(string project, (string Name, string Value)[] environment)
+    private async Task<ExtraService> StartExtraServiceAsync(string project, (string Name, string Value)[] environment, bool requireHealthy = true)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly(project)])
@@ -148,6 +152,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ConnectionStrings__remotegpu-db"] = DbConnectionString;
         start.Environment["ConnectionStrings__redis"] = RedisConnectionString;
+        start.Environment["services__api__http__0"] = ApiAddress.ToString();
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -167,7 +172,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             try
             {
                 using var health = await http.GetAsync(new Uri("/health", UriKind.Relative), timeout.Token);
-                if (health.IsSuccessStatusCode)
+                if (health.IsSuccessStatusCode || !requireHealthy)
                 {
                     return service;
                 }
