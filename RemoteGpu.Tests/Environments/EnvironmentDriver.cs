@@ -77,7 +77,7 @@ internal static class EnvironmentDriver
         using var ssh = Ssh(port, user, password);
         try
         {
-            ssh.Connect();
+            ssh.ConnectRetryingTransport();
             return ssh.IsConnected;
         }
         catch (Renci.SshNet.Common.SshAuthenticationException)

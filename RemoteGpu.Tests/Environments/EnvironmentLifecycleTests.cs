@@ -47,14 +47,14 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
 
         using (var client = Ssh(port, "remotegpu", password))
         {
-            client.Connect();
+            client.ConnectRetryingTransport();
             Assert.Equal("remotegpu", Run(client, "whoami"));
             Assert.NotEqual("0", Run(client, "id -u"));
         }
         Assert.False(CanLogIn(port, "root", password));
         using (var byKey = new SshClient(new ConnectionInfo("127.0.0.1", port, "remotegpu", new PrivateKeyAuthenticationMethod("remotegpu", new PrivateKeyFile(keyFile)))))
         {
-            byKey.Connect();
+            byKey.ConnectRetryingTransport();
             Assert.Equal("remotegpu", Run(byKey, "whoami"));
         }
 
@@ -122,7 +122,7 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         await WaitForStatusAsync(user.Client, id, "running");
         using (var ssh = Ssh(port, "remotegpu", password))
         {
-            ssh.Connect();
+            ssh.ConnectRetryingTransport();
             Run(ssh, "echo kept > /workspace/notes.txt");
         }
 
@@ -133,7 +133,7 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         await WaitForStatusAsync(user.Client, id, "running");
         using (var ssh = Ssh(port, "remotegpu", password))
         {
-            ssh.Connect();
+            ssh.ConnectRetryingTransport();
             Assert.Equal("kept", Run(ssh, "cat /workspace/notes.txt"));
         }
 

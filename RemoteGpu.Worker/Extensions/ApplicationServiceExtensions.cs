@@ -27,6 +27,7 @@ internal static class ApplicationServiceExtensions
 
         builder.Services.AddSingleton<ProvisioningQueue>();
         builder.Services.AddSingleton<SshProbe>();
+        builder.Services.AddSingleton<PlatformIdentity>();
         builder.Services.AddScoped<EnvironmentConverger>();
         builder.Services.AddHostedService<ProvisioningConsumer>();
         builder.Services.AddHostedService<Reconciler>();

@@ -17,6 +17,7 @@ internal sealed partial class EnvironmentConverger(
     IWorkspaceRuntime runtime,
     EnvironmentSecrets secrets,
     SshProbe ssh,
+    PlatformIdentity platform,
     IOptions<WorkspaceOptions> workspace,
     TimeProvider time,
     ILogger<EnvironmentConverger> logger)
@@ -188,6 +189,7 @@ internal sealed partial class EnvironmentConverger(
     private async Task<WorkspaceSpec> SpecAsync(GpuEnvironment environment, AccessInfo access, CancellationToken cancellationToken) => new()
     {
         EnvironmentId = environment.Id,
+        PlatformId = await platform.GetAsync(cancellationToken),
         OwnerId = environment.OwnerId,
         OwnerName = await db.Users.Where(u => u.Id == environment.OwnerId).Select(u => u.UserName).SingleAsync(cancellationToken),
         Image = environment.Image,

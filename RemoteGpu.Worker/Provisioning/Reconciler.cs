@@ -17,6 +17,7 @@ internal sealed partial class Reconciler(
     IConnectionMultiplexer redis,
     IServiceScopeFactory scopes,
     ProvisioningQueue queue,
+    PlatformIdentity platform,
     IOptions<ProvisioningOptions> options,
     TimeProvider time,
     ILogger<Reconciler> logger) : BackgroundService
@@ -89,7 +90,8 @@ internal sealed partial class Reconciler(
 
     private async Task RemoveOrphansAsync(RemoteGpuDbContext data, IWorkspaceRuntime runtime, CancellationToken cancellationToken)
     {
-        var managed = await runtime.ListManagedAsync(cancellationToken);
+        // Only this installation's containers: another platform may share the engine.
+        var managed = await runtime.ListManagedAsync(await platform.GetAsync(cancellationToken), cancellationToken);
         if (managed.Count == 0)
         {
             return;

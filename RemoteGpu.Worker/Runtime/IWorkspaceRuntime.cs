@@ -40,5 +40,5 @@ internal interface IWorkspaceRuntime
     public Task<ExecResult> ExecAsync(string environmentId, IReadOnlyList<string> command, string? standardInput, CancellationToken cancellationToken);
 
     /// <summary>Every container the platform manages on this engine, whatever its state (the reconciler's orphan sweep).</summary>
-    public Task<IReadOnlyList<WorkspaceInstance>> ListManagedAsync(CancellationToken cancellationToken);
+    public Task<IReadOnlyList<WorkspaceInstance>> ListManagedAsync(string platformId, CancellationToken cancellationToken);
 }

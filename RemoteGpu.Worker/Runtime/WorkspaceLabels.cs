@@ -7,6 +7,13 @@ namespace RemoteGpu.Worker.Runtime;
 internal static class WorkspaceLabels
 {
     public const string Managed = "remotegpu.managed";
+
+    /// <summary>
+    /// Which platform installation owns the container (its database's <c>platform_instance</c> id).
+    /// Several platforms — a test run beside a dev run, say — may share one engine; each only ever
+    /// sweeps its own.
+    /// </summary>
+    public const string Platform = "remotegpu.platform";
     public const string EnvironmentId = "remotegpu.env-id";
     public const string Owner = "remotegpu.owner";
     public const string OwnerName = "remotegpu.owner-name";

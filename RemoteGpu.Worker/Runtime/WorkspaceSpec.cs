@@ -14,6 +14,9 @@ internal sealed partial record WorkspaceSpec
     /// <summary><c>env-</c> + 8 lowercase hex digits.</summary>
     public required string EnvironmentId { get; init; }
 
+    /// <summary>The platform installation the container belongs to (<see cref="WorkspaceLabels.Platform"/>).</summary>
+    public required string PlatformId { get; init; }
+
     public required Guid OwnerId { get; init; }
 
     public required string OwnerName { get; init; }
@@ -48,6 +51,7 @@ internal sealed partial record WorkspaceSpec
     public void Validate()
     {
         EnvironmentIds.ThrowIfInvalid(EnvironmentId, nameof(EnvironmentId));
+        ArgumentException.ThrowIfNullOrWhiteSpace(PlatformId, nameof(PlatformId));
         ArgumentException.ThrowIfNullOrWhiteSpace(OwnerName, nameof(OwnerName));
         ArgumentException.ThrowIfNullOrWhiteSpace(Image, nameof(Image));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CpuCores, nameof(CpuCores));

@@ -158,6 +158,9 @@ X11Forwarding no
 AllowTcpForwarding yes
 AcceptEnv LANG LC_*
 ClientAliveInterval 60
+# The default 10:30:100 drops unauthenticated connections at random under CPU pressure; one user
+# plus the platform's readiness probes should never meet that.
+MaxStartups 64:30:128
 Subsystem sftp internal-sftp
 PidFile /run/sshd.pid
 EOF

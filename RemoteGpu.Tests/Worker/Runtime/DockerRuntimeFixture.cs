@@ -13,6 +13,8 @@ using RemoteGpu.Core.Identity;
 using RemoteGpu.Worker.Runtime;
 using RemoteGpu.Worker.Runtime.Docker;
 
+using RemoteGpu.Tests.Infrastructure;
+
 namespace RemoteGpu.Tests.Worker.Runtime;
 
 [CollectionDefinition(Name)]
@@ -52,6 +54,9 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
 
     /// <summary>The shared running workspace and the plaintext of the password its spec carries as a hash.</summary>
     internal WorkspaceSpec Shared { get; private set; } = null!;
+
+    /// <summary>This test run's own platform identity: no other platform on the engine sweeps these containers.</summary>
+    internal string PlatformId { get; } = "runtime-tests-" + Guid.NewGuid().ToString("N")[..8];
 
     internal WorkspaceInstance SharedInstance { get; private set; } = null!;
 
@@ -106,6 +111,7 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
         var spec = new WorkspaceSpec
         {
             EnvironmentId = environmentId,
+            PlatformId = PlatformId,
             OwnerId = Guid.NewGuid(),
             OwnerName = "runtime-tests",
             Image = Image,
@@ -168,7 +174,7 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
         var client = new SshClient(new ConnectionInfo("127.0.0.1", port, user, methods) { Timeout = TimeSpan.FromSeconds(20) });
         try
         {
-            client.Connect();
+            client.ConnectRetryingTransport();
             return client;
         }
         catch

@@ -125,7 +125,7 @@ public sealed class RunningWorkspaceTests(DockerRuntimeFixture fixture, ITestOut
         Assert.Equal(fixture.SharedInstance.ContainerId, started.ContainerId);
         Assert.Equal(fixture.SharedInstance.JupyterUpstream, started.JupyterUpstream);
 
-        var managed = await fixture.Runtime.ListManagedAsync(CancellationToken.None);
+        var managed = await fixture.Runtime.ListManagedAsync(fixture.PlatformId, CancellationToken.None);
         var listed = Assert.Single(managed, instance => instance.EnvironmentId == fixture.Shared.EnvironmentId);
         Assert.Equal(fixture.SharedInstance.ContainerId, listed.ContainerId);
         Assert.Equal(WorkspaceState.Running, listed.State);

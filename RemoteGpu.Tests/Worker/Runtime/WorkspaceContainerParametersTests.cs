@@ -18,6 +18,7 @@ public sealed class WorkspaceContainerParametersTests
     private static WorkspaceSpec Spec(params string[] gpus) => new()
     {
         EnvironmentId = "env-0123abcd",
+        PlatformId = "platform-under-test",
         OwnerId = Guid.Parse("5d0f3c1e-8f3b-4a47-9a5e-0c1d2e3f4a5b"),
         OwnerName = "ada",
         Image = "remotegpu/workspace:cuda12",
@@ -71,6 +72,7 @@ public sealed class WorkspaceContainerParametersTests
             new Dictionary<string, string>
             {
                 ["remotegpu.managed"] = "true",
+                ["remotegpu.platform"] = "platform-under-test",
                 ["remotegpu.env-id"] = "env-0123abcd",
                 ["remotegpu.owner"] = "5d0f3c1e-8f3b-4a47-9a5e-0c1d2e3f4a5b",
                 ["remotegpu.owner-name"] = "ada",

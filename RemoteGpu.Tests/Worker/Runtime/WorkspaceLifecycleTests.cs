@@ -111,7 +111,7 @@ public sealed class WorkspaceLifecycleTests(DockerRuntimeFixture fixture, ITestO
             var address = inspected.NetworkSettings!.Networks![network].IPAddress;
             Assert.Equal($"http://{address}:8888", instance.JupyterUpstream);
             Assert.False(inspected.NetworkSettings.Ports!.ContainsKey("8888/tcp") && inspected.NetworkSettings.Ports["8888/tcp"] is { Count: > 0 });
-            var listed = Assert.Single(await runtime.ListManagedAsync(CancellationToken.None), listed => listed.EnvironmentId == spec.EnvironmentId);
+            var listed = Assert.Single(await runtime.ListManagedAsync(fixture.PlatformId, CancellationToken.None), listed => listed.EnvironmentId == spec.EnvironmentId);
             Assert.Equal(instance.JupyterUpstream, listed.JupyterUpstream);
             await DockerRuntimeFixture.WaitForSshBannerAsync(spec.SshHostPort);
 

@@ -127,11 +127,13 @@ internal sealed partial class DockerWorkspaceRuntime(
         return OnEngineAsync("run a command in", environmentId, () => ExecInContainerAsync(environmentId, command, standardInput, cancellationToken));
     }
 
-    public Task<IReadOnlyList<WorkspaceInstance>> ListManagedAsync(CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<WorkspaceInstance>> ListManagedAsync(string platformId, CancellationToken cancellationToken) =>
         OnEngineAsync("list", "the managed workspaces", async () =>
         {
+            var filter = LabelFilter(environmentId: null);
+            filter["label"][$"{WorkspaceLabels.Platform}={platformId}"] = true;
             var containers = await docker.Containers.ListContainersAsync(
-                new ContainersListParameters { All = true, Filters = LabelFilter(environmentId: null) }, cancellationToken);
+                new ContainersListParameters { All = true, Filters = filter }, cancellationToken);
             return (IReadOnlyList<WorkspaceInstance>)[.. containers.Select(ToInstance)];
         });
 

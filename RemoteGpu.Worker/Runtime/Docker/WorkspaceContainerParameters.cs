@@ -81,6 +81,7 @@ internal static class WorkspaceContainerParameters
     public static Dictionary<string, string> Labels(WorkspaceSpec spec) => new()
     {
         [WorkspaceLabels.Managed] = "true",
+        [WorkspaceLabels.Platform] = spec.PlatformId,
         [WorkspaceLabels.EnvironmentId] = spec.EnvironmentId,
         [WorkspaceLabels.Owner] = spec.OwnerId.ToString(),
         [WorkspaceLabels.OwnerName] = spec.OwnerName,
