@@ -1,3 +1,4 @@
+using RemoteGpu.Proxy.Edge;
 using RemoteGpu.Proxy.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,5 +10,6 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapReverseProxy();
+app.MapEnvironmentEdge();
 
 app.Run();

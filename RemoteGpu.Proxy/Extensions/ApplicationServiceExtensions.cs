@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
+using RemoteGpu.Proxy.Edge;
 using RemoteGpu.Proxy.Routing;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.ServiceDiscovery;
@@ -13,16 +15,24 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDbContext<RemoteGpuDbContext>(RemoteGpuDbContext.ConnectionName);
         builder.AddRedisClient("redis");
-        builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>(SchemaHealthCheck.Name);
+        builder.Services.AddHealthChecks()
+            .AddCheck<SchemaHealthCheck>(SchemaHealthCheck.Name)
+            .AddCheck<RouteTableHealthCheck>(RouteTableHealthCheck.Name);
 
-        builder.Services.AddOptions<PlatformOptions>()
-            .BindConfiguration(PlatformOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<PlatformOptions>(PlatformOptions.SectionName);
+        builder.Services.AddValidatedOptions<EdgeOptions>(EdgeOptions.SectionName);
 
+        // The platform host goes to the Api through one YARP route.
         builder.Services.AddSingleton<IProxyConfigProvider>(services =>
             PlatformRoutes.CreateProvider(services.GetRequiredService<IOptions<PlatformOptions>>().Value));
         builder.Services.AddReverseProxy();
         builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+
+        // Environment hosts: the route table from Postgres, and the edge in front of IHttpForwarder.
+        builder.AddPlatformAuthentication();
+        builder.Services.AddSingleton<RouteTable>();
+        builder.Services.AddHostedService<RouteTableLoader>();
+        builder.Services.AddSingleton<EdgeHttpClient>();
+        builder.Services.AddSingleton<EdgeAccessAudit>();
     }
 }

@@ -1,0 +1,152 @@
+using System.Net;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Options;
+using RemoteGpu.Proxy.Routing;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace RemoteGpu.Proxy.Edge;
+
+/// <summary>
+/// <c>env-&lt;id&gt;.&lt;domain&gt;</c>: one catch-all endpoint for every environment host (DESIGN.md §7). The host
+/// is looked up in the <see cref="RouteTable"/> (O(1)), the caller authenticated and authorised, the
+/// access audited once per session, and the request forwarded with <see cref="IHttpForwarder"/>:
+/// <c>/jupyter/…</c> unchanged to Jupyter, <c>/code/…</c> without <c>/code</c> to code-server.
+/// </summary>
+internal static class EnvironmentEdge
+{
+    public const string JupyterService = "jupyter";
+    public const string CodeService = "code";
+
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(10) };
+
+    public static IEndpointConventionBuilder MapEnvironmentEdge(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var platform = endpoints.ServiceProvider.GetRequiredService<IOptions<PlatformOptions>>().Value;
+        return endpoints.Map("/{**path}", HandleAsync).RequireHost($"*.{platform.BaseDomain}").WithDisplayName("environment edge");
+    }
+
+    private static async Task HandleAsync(HttpContext context, [AsParameters] EdgeServices services, CancellationToken cancellationToken)
+    {
+        if (!services.Routes.TryGet(context.Request.Host.Host, out var route))
+        {
+            await EdgeResponses.WriteAsync(context, StatusCodes.Status404NotFound, "No such environment",
+                $"There is no environment at {context.Request.Host.Host}.");
+            return;
+        }
+
+        var path = context.Request.Path;
+        if (path == "/" || !path.HasValue)
+        {
+            context.Response.Redirect("/jupyter/");
+            return;
+        }
+        string service;
+        if (path.StartsWithSegments("/jupyter", StringComparison.OrdinalIgnoreCase))
+        {
+            service = JupyterService;
+        }
+        else if (path.StartsWithSegments("/code", StringComparison.OrdinalIgnoreCase))
+        {
+            service = CodeService;
+        }
+        else
+        {
+            await EdgeResponses.WriteAsync(context, StatusCodes.Status404NotFound, "Not found",
+                "Environments serve Jupyter under /jupyter/ and code-server under /code/.");
+            return;
+        }
+
+        var authenticated = await context.AuthenticateAsync(PlatformAuthentication.Scheme);
+        if (!authenticated.Succeeded
+            || authenticated.Principal.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired))
+        {
+            await ChallengeAsync(context, services.Platform.Value);
+            return;
+        }
+        context.User = authenticated.Principal;
+
+        var right = await EnvironmentAccess.ResolveAsync(services.Db, context.User, route.EnvironmentId, services.Time.GetUtcNow(), cancellationToken);
+        if (right == EnvironmentRight.None)
+        {
+            await EdgeResponses.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
+                $"You have no access to {route.EnvironmentId}.");
+            return;
+        }
+
+        if (route.Status != EnvironmentStatus.Running)
+        {
+            await EdgeResponses.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Environment not running",
+                $"{route.EnvironmentId} is {route.Status.ToString().ToLowerInvariant()}.");
+            return;
+        }
+        var upstream = service == JupyterService ? route.JupyterUpstream : route.CodeServerUpstream;
+        if (upstream is null)
+        {
+            await EdgeResponses.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                $"{route.EnvironmentId} is running but its {service} service has no address yet.");
+            return;
+        }
+
+        await services.Audit.RecordOnceAsync(context, services.Db, route.EnvironmentId, service, cancellationToken);
+
+        var transformer = service == JupyterService
+            ? new EdgeTransformer(string.Empty, route.JupyterToken(services.Secrets))
+            : new EdgeTransformer("/code", jupyterToken: null);
+        var error = await services.Forwarder.SendAsync(context, upstream, services.Client.Invoker, RequestConfig, transformer, cancellationToken);
+        if (error != ForwarderError.None)
+        {
+            ProxyLog.ForwardFailed(services.Logger, route.EnvironmentId, service,
+                context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString());
+        }
+    }
+
+    /// <summary>What the edge handler needs, bundled for <c>[AsParameters]</c>.</summary>
+    internal sealed record EdgeServices(
+        RouteTable Routes,
+        RemoteGpuDbContext Db,
+        TimeProvider Time,
+        EnvironmentSecrets Secrets,
+        EdgeAccessAudit Audit,
+        IHttpForwarder Forwarder,
+        EdgeHttpClient Client,
+        IOptions<PlatformOptions> Platform,
+        ILogger<EdgeHttpClient> Logger);
+
+    /// <summary>Anonymous: a browser is sent to log in on the platform host and come back; an API client gets 401.</summary>
+    private static Task ChallengeAsync(HttpContext context, PlatformOptions platform)
+    {
+        if (!EdgeResponses.IsBrowser(context.Request))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            return EdgeResponses.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
+                "Sign in, or send Authorization: Bearer with a personal API token.");
+        }
+
+        var request = context.Request;
+        var original = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}";
+        string scheme;
+        int port;
+        if (platform.EdgeUrl is { } edgeUrl)
+        {
+            var edge = new Uri(edgeUrl);
+            scheme = edge.Scheme;
+            port = edge.IsDefaultPort ? -1 : edge.Port;
+        }
+        else
+        {
+            scheme = request.Scheme;
+            port = request.Host.Port ?? -1;
+        }
+        var login = new UriBuilder(scheme, platform.BaseDomain, port, "/login")
+        {
+            Query = "return_url=" + WebUtility.UrlEncode(original),
+        };
+        context.Response.Redirect(login.Uri.AbsoluteUri);
+        return Task.CompletedTask;
+    }
+}

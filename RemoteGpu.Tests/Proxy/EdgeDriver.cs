@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using RemoteGpu.Tests.Infrastructure;
+
+namespace RemoteGpu.Tests.Proxy;
+
+/// <summary>
+/// Talking to environments through the edge by host name: every request goes to the proxy's loopback
+/// port with <c>Host: env-&lt;id&gt;.localhost:&lt;port&gt;</c>, as a browser resolving <c>*.localhost</c> would.
+/// </summary>
+internal sealed class EdgeDriver : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Uri _proxy;
+
+    public EdgeDriver(PlatformFixture platform)
+    {
+        _proxy = platform.ProxyAddress;
+        _http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, UseProxy = false })
+        {
+            BaseAddress = _proxy,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public string HostOf(string environmentId) => $"{environmentId}.localhost:{_proxy.Port}";
+
+    public Task<HttpResponseMessage> SendAsync(
+        HttpMethod method, string environmentId, string path, string? bearerToken = null, string? accept = null, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
+        request.Headers.Host = HostOf(environmentId);
+        request.Headers.TryAddWithoutValidation("Origin", $"http://{HostOf(environmentId)}");
+        request.Headers.UserAgent.ParseAdd("RemoteGpu.Tests.Edge/1.0");
+        if (bearerToken is not null)
+        {
+            request.Headers.Authorization = new("Bearer", bearerToken);
+        }
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+        return _http.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> GetAsync(string environmentId, string path, string? bearerToken = null, string? accept = null) =>
+        SendAsync(HttpMethod.Get, environmentId, path, bearerToken, accept);
+
+    /// <summary>Polls until <paramref name="done"/> holds for the edge's answer to GET <paramref name="path"/>.</summary>
+    public async Task<(HttpStatusCode Status, string Body, TimeSpan SentAt)> WaitForAsync(
+        string environmentId, string path, string bearerToken, Func<HttpStatusCode, bool> done, TimeSpan timeout, Func<string, bool>? bodyDone = null)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            // When the request that saw the change was sent: the answer itself may take a while (an upstream still starting).
+            var sentAt = watch.Elapsed;
+            using var response = await GetAsync(environmentId, path, bearerToken);
+            var body = await response.Content.ReadAsStringAsync();
+            if (done(response.StatusCode) && (bodyDone is null || bodyDone(body)))
+            {
+                return (response.StatusCode, body, sentAt);
+            }
+            Assert.True(watch.Elapsed < timeout, $"GET {path} on {environmentId}: still {(int)response.StatusCode} after {timeout}: {body}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// A WebSocket to the edge by host name. The socket itself connects to the proxy's loopback address,
+    /// so this does not depend on how the machine resolves <c>*.localhost</c>.
+    /// </summary>
+    public async Task<ClientWebSocket> ConnectWebSocketAsync(string environmentId, string path, string bearerToken, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + bearerToken);
+        socket.Options.SetRequestHeader("Origin", $"http://{HostOf(environmentId)}");
+        var port = _proxy.Port;
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = async (_, ct) =>
+            {
+                var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await tcp.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
+                return new NetworkStream(tcp, ownsSocket: true);
+            },
+        });
+        await socket.ConnectAsync(new Uri($"ws://{HostOf(environmentId)}{path}"), invoker, cancellationToken);
+        return socket;
+    }
+
+    public static async Task SendJsonAsync(ClientWebSocket socket, object message, CancellationToken cancellationToken) =>
+        await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    public static async Task<JsonElement> ReceiveJsonAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        using var message = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, cancellationToken);
+            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+            message.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+        return JsonDocument.Parse(Encoding.UTF8.GetString(message.ToArray())).RootElement.Clone();
+    }
+
+    /// <summary>A personal API token for the user behind <paramref name="client"/>, from the Api.</summary>
+    public static async Task<string> CreateTokenAsync(ApiClient client)
+    {
+        using var response = await client.PostAsync("/api/me/tokens", new { name = "edge-" + Guid.NewGuid().ToString("N")[..8] });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await ApiClient.ReadAsync(response)).GetProperty("token").GetString()!;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
