@@ -4,7 +4,9 @@ using Npgsql;
 using RemoteGpu.Api.Auditing;
 using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Provisioning;
 
 namespace RemoteGpu.Api.Apis;
 
@@ -33,7 +35,7 @@ internal static class SshKeysApi
     }
 
     public static async Task<Results<Created<SshKeyResponse>, ValidationProblem, ProblemHttpResult>> AddKey(
-        AddSshKeyRequest request, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        AddSshKeyRequest request, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!SshPublicKey.TryParse(request.PublicKey, out var parsed, out var error))
         {
@@ -70,11 +72,12 @@ internal static class SshKeysApi
         {
             return AuthApi.Problem(StatusCodes.Status409Conflict, "Key already added", $"A key with fingerprint {parsed.Fingerprint} is already on this account.");
         }
+        await PushKeysToEnvironmentsAsync(db, queue, userId, cancellationToken);
         return TypedResults.Created($"/api/me/ssh-keys/{key.Id}", SshKeyResponse.From(key));
     }
 
     public static async Task<Results<NoContent, NotFound>> DeleteKey(
-        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, CancellationToken cancellationToken)
+        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
         var key = await db.SshKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == id && k.UserId == userId, cancellationToken);
@@ -85,7 +88,31 @@ internal static class SshKeysApi
         await db.SshKeys.Where(k => k.Id == id).ExecuteDeleteAsync(cancellationToken);
         await audit.WriteAsync(AuditActions.SshKeyDelete, true, cancellationToken,
             target: ("ssh_key", id.ToString()), details: new { key.Fingerprint });
+        await PushKeysToEnvironmentsAsync(db, queue, userId, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// The owner's keys changed: every environment of theirs gets a new credentials version, which the
+    /// worker applies inside running containers (authorized_keys rewritten) — a removed key stops
+    /// working there too, not only in environments created later.
+    /// </summary>
+    private static async Task PushKeysToEnvironmentsAsync(RemoteGpuDbContext db, ProvisioningQueue queue, Guid userId, CancellationToken cancellationToken)
+    {
+        var ids = await db.Environments
+            .Where(e => e.OwnerId == userId && e.Status != EnvironmentStatus.Deleted && e.DesiredState != DesiredState.Deleted)
+            .Select(e => e.Id)
+            .ToListAsync(cancellationToken);
+        if (ids.Count == 0)
+        {
+            return;
+        }
+        await db.AccessInfos.Where(a => ids.Contains(a.EnvironmentId))
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.CredentialsVersion, a => a.CredentialsVersion + 1), cancellationToken);
+        foreach (var id in ids)
+        {
+            await queue.SendAsync(id, ProvisioningReasons.Credentials);
+        }
     }
 }
 

@@ -188,6 +188,52 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
     }
 
     [Fact]
+    public async Task AKeyAddedLater_ReachesTheRunningEnvironment_AndADeletedOneStopsWorkingThere()
+    {
+        var user = await platform.CreateUserAsync();
+        var created = await CreateAsync(user.Client);
+        var id = created.GetProperty("environment").GetProperty("id").GetString()!;
+        var port = created.GetProperty("access_info").GetProperty("ssh").GetProperty("port").GetInt32();
+        var password = created.GetProperty("access_info").GetProperty("ssh").GetProperty("password").GetString()!;
+        await WaitForStatusAsync(user.Client, id, "running");
+        var (publicKey, keyFile) = await KeygenAsync();
+
+        using var added = await user.Client.PostAsync("/api/me/ssh-keys", new { public_key = publicKey });
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var keyId = (await ApiClient.ReadAsync(added)).GetProperty("id").GetString();
+        await WaitUntilAsync(() => CanLogInWithKey(port, keyFile), "the added key never worked");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/me/ssh-keys/{keyId}")).StatusCode);
+        await WaitUntilAsync(() => !CanLogInWithKey(port, keyFile), "the deleted key kept working");
+        Assert.True(CanLogIn(port, "remotegpu", password));
+        await DeleteAndWaitAsync(user.Client, id);
+    }
+
+    private static bool CanLogInWithKey(int port, string keyFile)
+    {
+        using var client = new SshClient(new ConnectionInfo("127.0.0.1", port, "remotegpu", new PrivateKeyAuthenticationMethod("remotegpu", new PrivateKeyFile(keyFile))));
+        try
+        {
+            client.ConnectRetryingTransport();
+            return client.IsConnected;
+        }
+        catch (Renci.SshNet.Common.SshAuthenticationException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < ConvergeTimeout, failure);
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
     public async Task ARetriedCreateWithTheSameIdempotencyKey_ReturnsTheFirstEnvironment()
     {
         var user = await platform.CreateUserAsync();
