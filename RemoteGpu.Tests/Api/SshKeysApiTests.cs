@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using RemoteGpu.Tests.Infrastructure;
 
@@ -11,24 +10,8 @@ public sealed class SshKeysApiTests(PlatformFixture platform) : IDisposable
 
     private async Task<(string PublicKey, string Fingerprint)> KeygenAsync(string type, int? bits = null)
     {
-        var file = Path.Combine(_dir, type + (bits ?? 0) + Guid.NewGuid().ToString("N")[..6]);
-        var args = new List<string> { "-q", "-t", type, "-N", "", "-C", "alice@laptop", "-f", file };
-        if (bits is not null)
-        {
-            args.AddRange(["-b", bits.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        }
-        await RunAsync("ssh-keygen", args);
-        var fingerprint = (await RunAsync("ssh-keygen", ["-lf", file + ".pub", "-E", "sha256"])).Split(' ')[1];
-        return ((await File.ReadAllTextAsync(file + ".pub")).Trim(), fingerprint);
-    }
-
-    private static async Task<string> RunAsync(string program, IEnumerable<string> args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{program} failed: {await process.StandardError.ReadToEndAsync()}");
-        return output;
+        var key = await SshKeygen.GenerateAsync(_dir, type, bits, "alice@laptop");
+        return (key.PublicKey, key.Fingerprint);
     }
 
     [Fact]

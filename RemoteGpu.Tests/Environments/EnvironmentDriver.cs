@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Renci.SshNet;
@@ -30,31 +29,29 @@ internal static class EnvironmentDriver
         return await ApiClient.ReadAsync(response);
     }
 
-    /// <summary>Polls the Api until the environment's observed status is <paramref name="status"/>.</summary>
+    /// <summary>Polls the Api until the environment's observed status is <paramref name="status"/>; a failure fails at once.</summary>
     public static async Task<JsonElement> WaitForStatusAsync(ApiClient client, string id, string status, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? ConvergeTimeout);
         JsonElement last = default;
-        while (true)
+        await Poll.UntilAsync(async () =>
         {
             using var response = await client.GetAsync($"/api/environments/{id}");
-            if (response.StatusCode == HttpStatusCode.OK)
+            if (response.StatusCode != HttpStatusCode.OK)
             {
-                last = await ApiClient.ReadAsync(response);
-                if (last.GetProperty("status").GetString() == status)
-                {
-                    return last;
-                }
-                Assert.False(last.GetProperty("status").GetString() == "failed" && status != "failed",
-                    $"{id} failed: {last.GetProperty("status_reason")}");
+                return false;
             }
-            if (cts.IsCancellationRequested)
-            {
-                Assert.Fail($"{id} did not reach '{status}' in time; last seen: {last}");
-            }
-            await Task.Delay(200, CancellationToken.None);
-        }
+            last = await ApiClient.ReadAsync(response);
+            var seen = last.GetProperty("status").GetString();
+            Assert.False(seen == "failed" && status != "failed", $"{id} failed: {last.GetProperty("status_reason")}");
+            return seen == status;
+        }, timeout ?? ConvergeTimeout, $"status '{status}' for {id}");
+        return last;
     }
+
+    /// <summary>Polls the Api until the environment is gone (404): deleted, its container and volume removed.</summary>
+    public static Task WaitForDeletedAsync(ApiClient client, string id) =>
+        Poll.UntilAsync(async () => (await client.GetAsync($"/api/environments/{id}")).StatusCode == HttpStatusCode.NotFound,
+            ConvergeTimeout, $"deletion of {id}");
 
     public static async Task<AccessInfo> AccessRowAsync(PlatformFixture platform, string id)
     {
@@ -81,20 +78,6 @@ internal static class EnvironmentDriver
             return ssh.IsConnected;
         }
         catch (Renci.SshNet.Common.SshAuthenticationException)
-        {
-            return false;
-        }
-    }
-
-    public static bool PortIsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
         {
             return false;
         }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Docker.DotNet;
@@ -17,12 +16,14 @@ namespace RemoteGpu.Tests.Environments;
 public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsyncLifetime
 {
     private readonly DockerClient _docker = new DockerClientBuilder().Build();
+    private readonly string _keys = Directory.CreateTempSubdirectory("remotegpu-e2e-keys-").FullName;
 
     public Task InitializeAsync() => EnsureTestImageListedAsync(platform);
 
     public Task DisposeAsync()
     {
         _docker.Dispose();
+        Directory.Delete(_keys, recursive: true);
         return Task.CompletedTask;
     }
 
@@ -30,8 +31,8 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
     public async Task Create_ReturnsAccessOnce_AndTheOwnerLogsInOverSshAsTheWorkspaceUser()
     {
         var user = await platform.CreateUserAsync();
-        var (publicKey, keyFile) = await KeygenAsync();
-        Assert.Equal(HttpStatusCode.Created, (await user.Client.PostAsync("/api/me/ssh-keys", new { public_key = publicKey })).StatusCode);
+        var key = await SshKeygen.GenerateAsync(_keys);
+        Assert.Equal(HttpStatusCode.Created, (await user.Client.PostAsync("/api/me/ssh-keys", new { public_key = key.PublicKey })).StatusCode);
 
         var created = await CreateAsync(user.Client);
         var id = created.GetProperty("environment").GetProperty("id").GetString()!;
@@ -52,7 +53,7 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
             Assert.NotEqual("0", Run(client, "id -u"));
         }
         Assert.False(CanLogIn(port, "root", password));
-        using (var byKey = new SshClient(new ConnectionInfo("127.0.0.1", port, "remotegpu", new PrivateKeyAuthenticationMethod("remotegpu", new PrivateKeyFile(keyFile)))))
+        using (var byKey = new SshClient(new ConnectionInfo("127.0.0.1", port, "remotegpu", new PrivateKeyAuthenticationMethod("remotegpu", new PrivateKeyFile(key.PrivateKeyFile)))))
         {
             byKey.ConnectRetryingTransport();
             Assert.Equal("remotegpu", Run(byKey, "whoami"));
@@ -84,25 +85,20 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
 
         using var http = new HttpClient { BaseAddress = new Uri(upstream) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", token);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         HttpResponseMessage? kernel = null;
-        while (kernel?.StatusCode != HttpStatusCode.Created)
+        await Poll.UntilAsync(async () =>
         {
-            cts.Token.ThrowIfCancellationRequested();
             try
             {
-                kernel = await http.PostAsync(new Uri("/jupyter/api/kernels", UriKind.Relative), new StringContent("{}"), cts.Token);
+                kernel = await http.PostAsync(new Uri("/jupyter/api/kernels", UriKind.Relative), new StringContent("{}"));
+                return kernel.StatusCode == HttpStatusCode.Created;
             }
             catch (HttpRequestException)
             {
-                // Jupyter starts after sshd, off the critical path; poll until it listens.
+                return false; // Jupyter starts after sshd, off the critical path.
             }
-            if (kernel?.StatusCode != HttpStatusCode.Created)
-            {
-                await Task.Delay(250, cts.Token);
-            }
-        }
-        var kernelId = (await ApiClient.ReadAsync(kernel)).GetProperty("id").GetString();
+        }, TimeSpan.FromMinutes(1), "Jupyter kernel created");
+        var kernelId = (await ApiClient.ReadAsync(kernel!)).GetProperty("id").GetString();
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync(new Uri($"/jupyter/api/kernels/{kernelId}", UriKind.Relative))).StatusCode);
 
         // A client with neither the token nor Jupyter's login cookie (the one above now has it) is refused.
@@ -146,7 +142,7 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         Assert.Empty(containers);
         var volumes = await _docker.Volumes.ListAsync(CancellationToken.None);
         Assert.DoesNotContain(volumes.Volumes ?? [], v => v.Name.Contains(id, StringComparison.Ordinal));
-        Assert.True(PortIsFree(port));
+        Assert.True(Ports.IsFree(port));
 
         // The lowest free port is given next: the freed one comes back.
         var next = await CreateAsync(user.Client);
@@ -177,12 +173,7 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         var fresh = (await ApiClient.ReadAsync(reset)).GetProperty("password").GetString()!;
         Assert.NotEqual(original, fresh);
 
-        var watch = Stopwatch.StartNew();
-        while (!CanLogIn(port, "remotegpu", fresh))
-        {
-            Assert.True(watch.Elapsed < ConvergeTimeout, "The new password was never applied.");
-            await Task.Delay(200);
-        }
+        await Poll.UntilAsync(() => CanLogIn(port, "remotegpu", fresh), ConvergeTimeout, "login with the new password");
         Assert.False(CanLogIn(port, "remotegpu", original));
         await DeleteAndWaitAsync(user.Client, id);
     }
@@ -196,15 +187,15 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         var port = created.GetProperty("access_info").GetProperty("ssh").GetProperty("port").GetInt32();
         var password = created.GetProperty("access_info").GetProperty("ssh").GetProperty("password").GetString()!;
         await WaitForStatusAsync(user.Client, id, "running");
-        var (publicKey, keyFile) = await KeygenAsync();
+        var key = await SshKeygen.GenerateAsync(_keys);
 
-        using var added = await user.Client.PostAsync("/api/me/ssh-keys", new { public_key = publicKey });
+        using var added = await user.Client.PostAsync("/api/me/ssh-keys", new { public_key = key.PublicKey });
         Assert.Equal(HttpStatusCode.Created, added.StatusCode);
         var keyId = (await ApiClient.ReadAsync(added)).GetProperty("id").GetString();
-        await WaitUntilAsync(() => CanLogInWithKey(port, keyFile), "the added key never worked");
+        await Poll.UntilAsync(() => CanLogInWithKey(port, key.PrivateKeyFile), ConvergeTimeout, "login with the added key");
 
         Assert.Equal(HttpStatusCode.NoContent, (await user.Client.DeleteAsync($"/api/me/ssh-keys/{keyId}")).StatusCode);
-        await WaitUntilAsync(() => !CanLogInWithKey(port, keyFile), "the deleted key kept working");
+        await Poll.UntilAsync(() => !CanLogInWithKey(port, key.PrivateKeyFile), ConvergeTimeout, "refusal of the deleted key");
         Assert.True(CanLogIn(port, "remotegpu", password));
         await DeleteAndWaitAsync(user.Client, id);
     }
@@ -220,16 +211,6 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         catch (Renci.SshNet.Common.SshAuthenticationException)
         {
             return false;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < ConvergeTimeout, failure);
-            await Task.Delay(200);
         }
     }
 
@@ -332,7 +313,7 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
     public async Task Create_WhenThePortPoolIsExhausted_Is409AndLeavesNothing()
     {
         var user = await platform.CreateUserAsync();
-        var port = FreePort();
+        var port = Ports.Free();
         // A second Api whose host has a pool of exactly one port.
         await using var tiny = await platform.StartExtraApiAsync(
             ("Placement__HostName", "tiny-" + Guid.NewGuid().ToString("N")[..6]), ("Placement__SshPortFirst", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -355,29 +336,6 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         await WaitForDeletedAsync(client, id);
     }
 
-    private static async Task WaitForDeletedAsync(ApiClient client, string id)
-    {
-        var watch = Stopwatch.StartNew();
-        while ((await client.GetAsync($"/api/environments/{id}")).StatusCode != HttpStatusCode.NotFound)
-        {
-            Assert.True(watch.Elapsed < ConvergeTimeout, $"{id} was not deleted in time.");
-            await Task.Delay(200);
-        }
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
-    private static async Task<(string PublicKey, string PrivateKeyFile)> KeygenAsync()
-    {
-        var dir = Directory.CreateTempSubdirectory("remotegpu-e2e-").FullName;
-        var file = Path.Combine(dir, "id_ed25519");
-        using var process = Process.Start(new ProcessStartInfo("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e", "-f", file]))!;
-        await process.WaitForExitAsync();
-        return ((await File.ReadAllTextAsync(file + ".pub")).Trim(), file);
-    }
 }

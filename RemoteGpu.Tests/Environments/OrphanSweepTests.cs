@@ -41,11 +41,8 @@ public sealed class OrphanSweepTests(PlatformFixture platform) : IAsyncLifetime
         var orphan = await StartManagedAsync(ours);
         var foreign = await StartManagedAsync("some-other-platform");
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while ((await _docker.Containers.ListContainersAsync(new ContainersListParameters { All = true })).Any(c => c.ID == orphan))
-        {
-            await Task.Delay(250, cts.Token);
-        }
+        await Poll.UntilAsync(async () => !(await _docker.Containers.ListContainersAsync(new ContainersListParameters { All = true })).Any(c => c.ID == orphan),
+            TimeSpan.FromMinutes(1), "removal of the orphan");
 
         // A sweep ran after both existed: the foreign one survived it.
         var inspect = await _docker.Containers.InspectContainerAsync(foreign);

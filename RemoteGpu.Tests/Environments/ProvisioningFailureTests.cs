@@ -64,7 +64,7 @@ public sealed class ProvisioningFailureTests(PlatformFixture platform) : IAsyncL
         await using var db = platform.CreateDbContext();
         Assert.Equal(1, await db.PortAllocations.CountAsync(a => a.EnvironmentId == id));
         Assert.Equal(HttpStatusCode.Accepted, (await user.Client.DeleteAsync($"/api/environments/{id}")).StatusCode);
-        await WaitForStatusGoneAsync(user.Client, id);
+        await WaitForDeletedAsync(user.Client, id);
         Assert.Equal(0, await db.PortAllocations.CountAsync(a => a.EnvironmentId == id));
     }
 
@@ -88,15 +88,7 @@ public sealed class ProvisioningFailureTests(PlatformFixture platform) : IAsyncL
         await WaitForStatusAsync(owner.Client, id, "stopped");
 
         Assert.Equal(HttpStatusCode.Accepted, (await owner.Client.DeleteAsync($"/api/environments/{id}")).StatusCode);
-        await WaitForStatusGoneAsync(owner.Client, id);
+        await WaitForDeletedAsync(owner.Client, id);
     }
 
-    private static async Task WaitForStatusGoneAsync(ApiClient client, string id)
-    {
-        using var cts = new CancellationTokenSource(ConvergeTimeout);
-        while ((await client.GetAsync($"/api/environments/{id}")).StatusCode != HttpStatusCode.NotFound)
-        {
-            await Task.Delay(200, cts.Token);
-        }
-    }
 }

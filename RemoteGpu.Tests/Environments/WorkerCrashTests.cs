@@ -38,12 +38,7 @@ public sealed class WorkerCrashTests(PlatformFixture platform) : IAsyncLifetime
         var port = created.GetProperty("access_info").GetProperty("ssh").GetProperty("port").GetInt32();
 
         // The moment the container exists, the worker is in the middle of this create: kill it there.
-        var watch = Stopwatch.StartNew();
-        while ((await ContainersOfAsync(id)).Count == 0)
-        {
-            Assert.True(watch.Elapsed < ConvergeTimeout, "The worker never started creating the container.");
-            await Task.Delay(10);
-        }
+        await Poll.UntilAsync(async () => (await ContainersOfAsync(id)).Count > 0, ConvergeTimeout, "container being created");
         using (var worker = Process.GetProcessById(workerPid))
         {
             worker.Kill();

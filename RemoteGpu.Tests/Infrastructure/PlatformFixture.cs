@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
 using RemoteGpu.AppHost.Hosting;
 using RemoteGpu.AppHost.Testing;
@@ -142,7 +141,7 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     private async Task<ExtraService> StartExtraServiceAsync(string project, (string Name, string Value)[] environment, bool requireHealthy = true)
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly(project)])
         {
             WorkingDirectory = Path.Combine(Repository.Root, project),
@@ -166,35 +165,25 @@ public sealed class PlatformFixture : IAsyncLifetime
         var service = new ExtraService(process, new Uri($"http://127.0.0.1:{port}"));
 
         using var http = new HttpClient { BaseAddress = service.Address };
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (true)
+        await Poll.UntilAsync(async () =>
         {
-            try
-            {
-                using var health = await http.GetAsync(new Uri("/health", UriKind.Relative), timeout.Token);
-                if (health.IsSuccessStatusCode || !requireHealthy)
-                {
-                    return service;
-                }
-            }
-            catch (HttpRequestException) when (!process.HasExited)
-            {
-                // Not listening yet.
-            }
             if (process.HasExited)
             {
                 throw new InvalidOperationException($"The extra {project} exited with {process.ExitCode}.");
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
-        }
+            try
+            {
+                using var health = await http.GetAsync(new Uri("/health", UriKind.Relative));
+                return health.IsSuccessStatusCode || !requireHealthy;
+            }
+            catch (HttpRequestException)
+            {
+                return false; // Not listening yet.
+            }
+        }, TimeSpan.FromMinutes(1), $"answer from the extra {project}");
+        return service;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 internal sealed record TestUser(Guid Id, string UserName, string Password, ApiClient Client);

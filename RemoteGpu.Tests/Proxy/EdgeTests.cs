@@ -277,16 +277,7 @@ public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
     private static async Task DeleteAsync(ApiClient client, string id)
     {
         Assert.Equal(HttpStatusCode.Accepted, (await client.DeleteAsync($"/api/environments/{id}")).StatusCode);
-        await WaitForStatusGoneAsync(client, id);
+        await WaitForDeletedAsync(client, id);
     }
 
-    private static async Task WaitForStatusGoneAsync(ApiClient client, string id)
-    {
-        var watch = Stopwatch.StartNew();
-        while ((await client.GetAsync($"/api/environments/{id}")).StatusCode != HttpStatusCode.NotFound)
-        {
-            Assert.True(watch.Elapsed < ConvergeTimeout, $"{id} was not deleted in time.");
-            await Task.Delay(200);
-        }
-    }
 }

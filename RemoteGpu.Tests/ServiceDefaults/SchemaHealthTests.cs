@@ -39,10 +39,7 @@ public sealed class SchemaHealthTests(PlatformFixture platform)
             await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance, CancellationToken.None);
         }
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while ((await http.GetAsync(new Uri("/health", UriKind.Relative), cts.Token)).StatusCode != HttpStatusCode.OK)
-        {
-            await Task.Delay(100, cts.Token);
-        }
+        await Poll.UntilAsync(async () => (await http.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30), $"healthy {project} after the migration");
     }
 }

@@ -117,7 +117,7 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
             Image = Image,
             CpuCores = 1,
             MemoryMb = 1024,
-            SshHostPort = FreePort(),
+            SshHostPort = Ports.Free(),
             PasswordHash = PasswordHasher.Hash(password),
             AuthorizedKeys = PublicKey,
             JupyterToken = CredentialGenerator.NewToken(),
@@ -160,13 +160,6 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
             // Not listening yet.
             return null;
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static SshClient ConnectSsh(int port, string user, params AuthenticationMethod[] methods)
@@ -258,24 +251,5 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
         await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"{program} failed: {await error}");
-    }
-}
-
-/// <summary>Waits for a condition by asking it again, never by sleeping a guessed time.</summary>
-internal static class Poll
-{
-    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (stopwatch.Elapsed > timeout)
-            {
-                Assert.Fail($"No {what} within {timeout.TotalSeconds:F0} s.");
-            }
-            await Task.Delay(Interval);
-        }
     }
 }

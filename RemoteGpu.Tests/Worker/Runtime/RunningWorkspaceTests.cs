@@ -9,6 +9,8 @@ using RemoteGpu.Core.Identity;
 using RemoteGpu.Worker.Runtime;
 using Xunit.Abstractions;
 
+using RemoteGpu.Tests.Infrastructure;
+
 namespace RemoteGpu.Tests.Worker.Runtime;
 
 /// <summary>What a user of a running workspace relies on, checked on the fixture's one running container.</summary>

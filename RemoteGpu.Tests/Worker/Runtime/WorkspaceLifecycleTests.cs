@@ -7,6 +7,8 @@ using RemoteGpu.Worker.Runtime;
 using RemoteGpu.Worker.Runtime.Docker;
 using Xunit.Abstractions;
 
+using RemoteGpu.Tests.Infrastructure;
+
 namespace RemoteGpu.Tests.Worker.Runtime;
 
 /// <summary>Creating, stopping, starting and removing workspaces of their own, and the ways that fails.</summary>
@@ -145,7 +147,7 @@ public sealed class WorkspaceLifecycleTests(DockerRuntimeFixture fixture, ITestO
         await fixture.AssertNothingLeftAsync(spec.EnvironmentId);
 
         // The caller's remedy: the same environment on another port.
-        var retry = spec with { SshHostPort = DockerRuntimeFixture.FreePort() };
+        var retry = spec with { SshHostPort = Ports.Free() };
         try
         {
             var (instance, _) = await fixture.CreateAndStartAsync(retry);

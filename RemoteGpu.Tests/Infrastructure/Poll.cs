@@ -1,0 +1,25 @@
+using System.Diagnostics;
+
+namespace RemoteGpu.Tests.Infrastructure;
+
+/// <summary>Waits for a condition by asking it again, never by sleeping a guessed time.</summary>
+internal static class Poll
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (stopwatch.Elapsed > timeout)
+            {
+                Assert.Fail($"No {what} within {timeout.TotalSeconds:F0} s.");
+            }
+            await Task.Delay(Interval);
+        }
+    }
+
+    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what) =>
+        UntilAsync(() => Task.FromResult(condition()), timeout, what);
+}
