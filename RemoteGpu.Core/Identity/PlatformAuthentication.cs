@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
@@ -45,6 +46,11 @@ public static class PlatformAuthentication
                 options.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), DataProtectionKeysKey));
         builder.Services.TryAddSingleton<EnvironmentSecrets>();
     }
+
+    /// <summary>Authenticated, and not a session held back until it enrols the second factor policy requires.</summary>
+    private static AuthorizationPolicyBuilder RequireSignedIn(AuthorizationPolicyBuilder policy) =>
+        policy.RequireAuthenticatedUser()
+            .RequireAssertion(context => !context.User.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired));
 
     public static void AddPlatformAuthentication(this IHostApplicationBuilder builder)
     {
@@ -105,13 +111,8 @@ public static class PlatformAuthentication
 
         services.AddAuthorizationBuilder()
             .AddPolicy(EnrolmentAllowed, policy => policy.RequireAuthenticatedUser())
-            .AddPolicy(SignedIn, policy => policy.RequireAuthenticatedUser()
-                .RequireAssertion(context => !context.User.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired)))
-            .AddPolicy(AdminOnly, policy => policy.RequireAuthenticatedUser()
-                .RequireAssertion(context => !context.User.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired))
-                .RequireRole(Roles.Admin))
-            .AddPolicy(AuditReaders, policy => policy.RequireAuthenticatedUser()
-                .RequireAssertion(context => !context.User.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired))
-                .RequireRole(Roles.Admin, Roles.Auditor));
+            .AddPolicy(SignedIn, policy => RequireSignedIn(policy))
+            .AddPolicy(AdminOnly, policy => RequireSignedIn(policy).RequireRole(Roles.Admin))
+            .AddPolicy(AuditReaders, policy => RequireSignedIn(policy).RequireRole(Roles.Admin, Roles.Auditor));
     }
 }

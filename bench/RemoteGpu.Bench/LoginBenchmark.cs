@@ -76,8 +76,8 @@ internal static class LoginBenchmark
 
         Console.WriteLine();
         Console.WriteLine($"bcrypt cost {PasswordHasher.WorkFactor}, {Samples} interleaved samples, {concurrency} cores");
-        Console.WriteLine($"  bcrypt verify (in-process)   median {bcryptMedian,8:F1} ms   p90 {Percentile(bcrypt, 0.9),8:F1} ms");
-        Console.WriteLine($"  login through the Api        median {loginMedian,8:F1} ms   p90 {Percentile(login, 0.9),8:F1} ms");
+        Console.WriteLine($"  bcrypt verify (in-process)   median {bcryptMedian,8:F1} ms   p90 {Percentiles.Of(bcrypt, 0.9),8:F1} ms");
+        Console.WriteLine($"  login through the Api        median {loginMedian,8:F1} ms   p90 {Percentiles.Of(login, 0.9),8:F1} ms");
         Console.WriteLine($"  login / bcrypt               {loginMedian / bcryptMedian,8:F3}   (overhead {overhead:P1}; target <= 10%)");
         Console.WriteLine($"  throughput, {concurrency} concurrent, {ThroughputWindow.TotalSeconds:F0} s each");
         Console.WriteLine($"    bcrypt verifies/s          {verifiesPerSecond,8:F2}");
@@ -114,11 +114,6 @@ internal static class LoginBenchmark
     private static Task<HttpResponseMessage> LoginAsync(HttpClient client, string userName, string password) =>
         client.PostAsJsonAsync("/api/auth/login", new { user_name = userName, password });
 
-    private static double Median(List<double> values) => Percentile(values, 0.5);
+    private static double Median(List<double> values) => Percentiles.Of(values, 0.5);
 
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[(int)Math.Clamp(Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
 }

@@ -148,14 +148,9 @@ internal static class ProvisionBenchmark
     }
 
     private static void Row(string label, List<double> seconds) =>
-        Console.WriteLine($"  {label,-58} p50 {Percentile(seconds, 0.5),6:F2}   p95 {Percentile(seconds, 0.95),6:F2}");
+        Console.WriteLine($"  {label,-58} p50 {Percentiles.Of(seconds, 0.5),6:F2}   p95 {Percentiles.Of(seconds, 0.95),6:F2}");
 
     private static void Ratio(string label, List<double> platform, List<double> docker) =>
-        Console.WriteLine($"  {label,-58} p50 {Percentile(platform, 0.5) / Percentile(docker, 0.5),6:F2}x  p95 {Percentile(platform, 0.95) / Percentile(docker, 0.95),6:F2}x   (targets 1.3x / 2.0x)");
+        Console.WriteLine($"  {label,-58} p50 {Percentiles.Of(platform, 0.5) / Percentiles.Of(docker, 0.5),6:F2}x  p95 {Percentiles.Of(platform, 0.95) / Percentiles.Of(docker, 0.95),6:F2}x   (targets 1.3x / 2.0x)");
 
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[(int)Math.Clamp(Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
 }
