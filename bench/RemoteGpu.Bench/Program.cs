@@ -1,16 +1,20 @@
 using RemoteGpu.Bench;
 
 // Benchmarks print ratios measured side by side in one run; results go to docs/benchmarks.md.
-//   dotnet run -c Release --project bench/RemoteGpu.Bench -- login|provision
+//   dotnet run -c Release --project bench/RemoteGpu.Bench -- login|provision|edge
 return args.FirstOrDefault() switch
 {
     "login" => await LoginBenchmark.RunAsync(),
     "provision" => await ProvisionBenchmark.RunAsync(),
+    "edge" => await EdgeBenchmark.RunAsync(args[1..]),
+    // The edge benchmark's own child processes.
+    EdgeUpstream.Command => await EdgeUpstream.RunAsync(args[1..]),
+    EdgeBareYarp.Command => await EdgeBareYarp.RunAsync(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: RemoteGpu.Bench login|provision");
+    Console.Error.WriteLine("usage: RemoteGpu.Bench login|provision|edge [edge options; edge --help lists them]");
     return 2;
 }

@@ -1,0 +1,371 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using RemoteGpu.AppHost.Orchestration;
+using RemoteGpu.AppHost.Testing;
+using RemoteGpu.Core.Credentials;
+using RemoteGpu.Core.Data;
+using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Identity;
+using StackExchange.Redis;
+
+namespace RemoteGpu.Bench;
+
+/// <summary>
+/// The edge (RemoteGpu.Proxy) beside the same upstream reached directly, a bare YARP catch-all, Debian's
+/// nginx and configurable-http-proxy, all driven by wrk with the same request, threads, connections and
+/// duration, interleaved over several rounds (medians reported); then the edge with a large route table,
+/// and route propagation (row committed → first 200 through the edge) at that size.
+/// Targets (the edge issue): edge ≥ 0.9× bare YARP, ≥ 2.5× configurable-http-proxy, ≥ 0.8× nginx in
+/// requests/s; requests/s with 10,000 routes ≥ 0.95× with 10; propagation p99 ≤ 100 ms at 10,000 routes.
+/// </summary>
+internal static class EdgeBenchmark
+{
+    private const string AdminPassword = "Bench-admin-pass-1";
+    private static readonly TimeSpan PropagationTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromMinutes(5);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = EdgeBenchmarkOptions.Parse(args);
+        if (options is null)
+        {
+            Console.Error.WriteLine(EdgeBenchmarkOptions.Usage);
+            return 2;
+        }
+        var tools = EdgeTools.Find();
+        var missing = tools.Missing();
+        if (missing.Count > 0)
+        {
+            Console.Error.WriteLine($"missing: {string.Join(", ", missing)}. Run scripts/bench-prerequisites.sh first.");
+            return 2;
+        }
+
+        var work = Directory.CreateTempSubdirectory("remotegpu-bench-edge-");
+        try
+        {
+            return await RunAsync(options, tools, work.FullName);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<int> RunAsync(EdgeBenchmarkOptions options, EdgeTools tools, string work)
+    {
+        var load = (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ')[..3];
+        var ids = new EnvironmentIds();
+        var small = ids.Take(options.Environments);
+        var ports = Ports.Free(5);
+        var (upstreamPort, yarpPort, nginxPort, chpPort, chpApiPort) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
+        var upstreamAddress = $"http://127.0.0.1:{upstreamPort.ToString(CultureInfo.InvariantCulture)}";
+
+        // The other contenders first: they must not inherit --edge-env, which is set for the topology below.
+        Console.WriteLine($"Starting the upstream, bare YARP, nginx and configurable-http-proxy {EdgeTools.ChpVersion}...");
+        await using var upstream = EdgeContenders.StartDotnet("upstream", EdgeUpstream.Command, Invariant(upstreamPort));
+        var routesFile = Path.Combine(work, "yarp-routes.txt");
+        await File.WriteAllLinesAsync(routesFile, small.Select(id => $"{id}.localhost {upstreamAddress}"));
+        await using var yarp = EdgeContenders.StartDotnet("bare YARP", EdgeBareYarp.Command, Invariant(yarpPort), routesFile);
+        await using var nginx = await EdgeContenders.StartNginxAsync(tools.Nginx!, Path.Combine(work, "nginx"), nginxPort, upstreamAddress, small);
+        await using var chp = await EdgeContenders.StartChpAsync(tools, chpPort, chpApiPort, upstreamAddress, small);
+
+        foreach (var (name, value) in options.EdgeEnvironment)
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
+        Console.WriteLine("Starting the topology (Release build recommended)...");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync();
+        builder.Configuration["Parameters:admin-password"] = AdminPassword;
+        await using var app = await builder.BuildAsync();
+        await app.StartAsync();
+        foreach (var resource in new[] { "api", "proxy", "worker" })
+        {
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource);
+        }
+        var (ownerId, bearer) = await CreateUserWithTokenAsync(app.GetEndpoint("api"));
+        var authorization = "Bearer " + bearer;
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await app.GetConnectionStringAsync("redis"))!);
+        using var secretsHost = SecretsHost(redis);
+        await using var dataSource = NpgsqlDataSource.Create((await app.GetConnectionStringAsync(RemoteGpuDbContext.ConnectionName))!);
+        var rows = new EdgeRows(dataSource, secretsHost.Services.GetRequiredService<EnvironmentSecrets>(), ownerId, upstreamAddress);
+        foreach (var id in small)
+        {
+            await rows.InsertAsync(id);
+        }
+
+        var target = small[0];
+        var edge = new Contender("edge (RemoteGpu.Proxy)", app.GetEndpoint("proxy").Port, target);
+        var bare = new Contender("bare YARP catch-all", yarpPort, target);
+        var contenders = new (Contender Contender, ChildProcess? Process)[]
+        {
+            (new Contender("upstream, direct", upstreamPort, target), upstream),
+            (edge, null),
+            (bare, yarp),
+            (new Contender($"nginx {NginxVersion(tools.Nginx!)}", nginxPort, target), nginx),
+            (new Contender($"configurable-http-proxy {EdgeTools.ChpVersion}", chpPort, target), chp),
+        };
+        using var http = EdgeContenders.CreateClient();
+        foreach (var (contender, process) in contenders)
+        {
+            await EdgeContenders.WaitForOkAsync(http, contender, authorization, process);
+        }
+
+        using var wrk = new Wrk(options.Threads, options.Connections);
+        Console.WriteLine();
+        Console.WriteLine($"{wrk.Describe(options.Duration)}, warm-up {options.WarmUp.TotalSeconds:F0} s per contender (discarded), " +
+            $"{options.Rounds} interleaved rounds; {Environment.ProcessorCount} cores; load average at start {string.Join(' ', load)}");
+        Console.WriteLine($"GET {EdgeUpstream.Path} ({EdgeUpstream.Body.Length}-byte JSON), Host: env-<id>.localhost:<port>, " +
+            "Authorization: Bearer <API token> (checked by the edge, passed through by the others)");
+        if (options.EdgeEnvironment.Count > 0)
+        {
+            Console.WriteLine($"topology environment: {string.Join(' ', options.EdgeEnvironment.Select(e => $"{e.Key}={e.Value}"))}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"{options.Environments} environments in the route table");
+        var edgeLog = app.ResourceLogs["proxy"];
+        var linesBefore = 0L;
+        var first = await MeasureAsync(wrk, options, authorization, contenders.Select(c => c.Contender).ToList(), () => linesBefore = NextLine(edgeLog));
+        ReportEdgeLogging(edgeLog, linesBefore, first[edge.Name]);
+
+        Console.WriteLine();
+        var bulk = ids.Take(options.LargeTable - options.Environments);
+        var watch = Stopwatch.StartNew();
+        await rows.CopyAsync(bulk);
+        var committed = watch.Elapsed;
+        // What autovacuum would do within a minute of such a load: the edge's queries are not planned on stale statistics.
+        await using (var analyze = dataSource.CreateCommand("ANALYZE environments, access_info"))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+        // Notifications are applied in order: once a row committed after the bulk answers, the bulk is in.
+        var sentinel = ids.Next();
+        await rows.InsertAsync(sentinel);
+        await EdgeContenders.WaitForOkAsync(http, edge.For(sentinel), authorization, process: null, CatchUpTimeout);
+        Console.WriteLine($"{bulk.Count} more environments: COPY committed in {committed.TotalSeconds:F1} s; " +
+            $"the edge had them all {watch.Elapsed.TotalSeconds:F1} s after the start");
+        Console.WriteLine($"{options.LargeTable + 1} environments in the route table (the edge; bare YARP still has {options.Environments}, as a drift reference)");
+        var second = await MeasureAsync(wrk, options, authorization, [edge, bare]);
+
+        Console.WriteLine();
+        Console.WriteLine($"Route propagation at {options.LargeTable + 1}+ routes: {options.PropagationSamples} rows, one at a time, " +
+            $"at least {options.PropagationSpacing.TotalMilliseconds:F0} ms apart");
+        var propagation = await PropagationAsync(http, rows, edge, ids, authorization, options);
+
+        var loadAtEnd = (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ')[..3];
+        Console.WriteLine($"load average at the end {string.Join(' ', loadAtEnd)}");
+        return Report(options, first, second, propagation, contenders.Select(c => c.Contender).ToList(), edge, bare);
+    }
+
+    private static long NextLine(ResourceLog log) => log.Read() is { Count: > 0 } lines ? lines[^1].Sequence + 1 : 0;
+
+    /// <summary>How much the edge wrote to its console while it was measured: per-request logging is a cost of its own.</summary>
+    private static void ReportEdgeLogging(ResourceLog log, long before, List<WrkResult> runs)
+    {
+        var lines = NextLine(log) - before;
+        var requests = runs.Sum(r => r.Requests);
+        Console.WriteLine($"  the edge printed {lines} console line(s) while the rounds ran ({requests} requests went through it)");
+        if (lines > requests / 10 && log.Read() is { Count: > 0 } recent)
+        {
+            var last = recent[^1].Text;
+            Console.WriteLine($"  e.g. {last[..Math.Min(last.Length, 160)]}");
+        }
+    }
+
+    /// <summary>A warm-up run per contender, then <see cref="EdgeBenchmarkOptions.Rounds"/> rounds of all of them in turn.</summary>
+    private static async Task<Dictionary<string, List<WrkResult>>> MeasureAsync(
+        Wrk wrk, EdgeBenchmarkOptions options, string authorization, IReadOnlyList<Contender> contenders, Action? warmedUp = null)
+    {
+        foreach (var contender in contenders)
+        {
+            var warm = await wrk.RunAsync(contender.Url, contender.Host, authorization, options.WarmUp);
+            Console.WriteLine($"  warm-up  {contender.Name,-36} {warm.RequestsPerSecond,10:F0} req/s   p99 {warm.P99Ms,8:F2} ms{Errors(warm)}");
+        }
+        warmedUp?.Invoke();
+        var results = contenders.ToDictionary(c => c.Name, _ => new List<WrkResult>());
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            foreach (var contender in contenders)
+            {
+                var result = await wrk.RunAsync(contender.Url, contender.Host, authorization, options.Duration);
+                results[contender.Name].Add(result);
+                Console.WriteLine($"  round {round}  {contender.Name,-36} {result.RequestsPerSecond,10:F0} req/s   p99 {result.P99Ms,8:F2} ms{Errors(result)}");
+            }
+        }
+        return results;
+    }
+
+    private static async Task<List<double>> PropagationAsync(
+        HttpClient http, EdgeRows rows, Contender edge, EnvironmentIds ids, string authorization, EdgeBenchmarkOptions options)
+    {
+        var samples = new List<double>(options.PropagationSamples);
+        for (var i = 0; i < options.PropagationSamples; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var contender = edge.For(ids.Next());
+            await rows.InsertAsync(contender.EnvironmentId);
+            var committed = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                using var request = EdgeContenders.Request(contender, authorization);
+                using var response = await http.SendAsync(request);
+                await response.Content.ReadAsByteArrayAsync();
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+                if (Stopwatch.GetElapsedTime(committed) > PropagationTimeout)
+                {
+                    throw new TimeoutException($"{contender.EnvironmentId} still answered {(int)response.StatusCode} {PropagationTimeout} after its commit.");
+                }
+                await Task.Delay(1);
+            }
+            samples.Add(Stopwatch.GetElapsedTime(committed).TotalMilliseconds);
+            var rest = options.PropagationSpacing - Stopwatch.GetElapsedTime(started);
+            if (rest > TimeSpan.Zero)
+            {
+                await Task.Delay(rest);
+            }
+        }
+        return samples;
+    }
+
+    private static int Report(
+        EdgeBenchmarkOptions options,
+        Dictionary<string, List<WrkResult>> first,
+        Dictionary<string, List<WrkResult>> second,
+        List<double> propagation,
+        List<Contender> contenders,
+        Contender edge,
+        Contender bare)
+    {
+        double Rps(Dictionary<string, List<WrkResult>> results, Contender c) => Percentiles.Of([.. results[c.Name].Select(r => r.RequestsPerSecond)], 0.5);
+        double P99(Dictionary<string, List<WrkResult>> results, Contender c) => Percentiles.Of([.. results[c.Name].Select(r => r.P99Ms)], 0.5);
+        var (nginx, chp) = (contenders[3], contenders[4]);
+        var met = true;
+
+        void Ratio(string label, double value, double? target, string note = "")
+        {
+            var verdict = target is { } least ? (value >= least ? "met" : "MISSED") : string.Empty;
+            met &= target is null || value >= target;
+            var goal = target is { } t ? $"target >= {t:F2}" : "(reference)";
+            Console.WriteLine($"  {label,-46} {value,8:F3}   {goal,-16} {verdict}{note}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Medians of {options.Rounds} rounds, {options.Environments} environments in the route table");
+        Console.WriteLine($"  {"contender",-46} {"req/s",10} {"p99 ms",10}");
+        foreach (var contender in contenders)
+        {
+            Console.WriteLine($"  {contender.Name,-46} {Rps(first, contender),10:F0} {P99(first, contender),10:F2}");
+        }
+        Console.WriteLine("Ratios of requests/s");
+        Ratio("edge / bare YARP", Rps(first, edge) / Rps(first, bare), 0.90, "  (edge costs at most 10% more)");
+        Ratio("edge / nginx", Rps(first, edge) / Rps(first, nginx), 0.80);
+        Ratio("edge / configurable-http-proxy", Rps(first, edge) / Rps(first, chp), 2.50);
+        Ratio("bare YARP / nginx", Rps(first, bare) / Rps(first, nginx), null);
+        Ratio("bare YARP / configurable-http-proxy", Rps(first, bare) / Rps(first, chp), null);
+        Console.WriteLine("Ratios of p99 latency (lower is better)");
+        Console.WriteLine($"  {"edge / bare YARP",-46} {P99(first, edge) / P99(first, bare),8:F3}");
+        Console.WriteLine($"  {"edge / nginx",-46} {P99(first, edge) / P99(first, nginx),8:F3}");
+        Console.WriteLine($"  {"edge / configurable-http-proxy",-46} {P99(first, edge) / P99(first, chp),8:F3}");
+
+        Console.WriteLine();
+        Console.WriteLine($"Medians of {options.Rounds} rounds, {options.LargeTable + 1}+ environments in the edge's route table");
+        Console.WriteLine($"  {edge.Name,-46} {Rps(second, edge),10:F0} {P99(second, edge),10:F2}");
+        Console.WriteLine($"  {bare.Name + $" ({options.Environments} routes)",-46} {Rps(second, bare),10:F0} {P99(second, bare),10:F2}");
+        var drift = Rps(second, bare) / Rps(first, bare);
+        Ratio($"edge req/s, {options.LargeTable} / {options.Environments} routes", Rps(second, edge) / Rps(first, edge), 0.95);
+        Console.WriteLine($"  {"bare YARP req/s, later / earlier (drift)",-46} {drift,8:F3}");
+        Console.WriteLine($"  {"edge ratio corrected for that drift",-46} {Rps(second, edge) / Rps(first, edge) / drift,8:F3}");
+
+        Console.WriteLine();
+        Console.WriteLine($"Route propagation, row committed -> first 200 through the edge ({propagation.Count} samples, ms)");
+        var p99 = Percentiles.Of(propagation, 0.99);
+        Console.WriteLine($"  p50 {Percentiles.Of(propagation, 0.5),7:F1}   p95 {Percentiles.Of(propagation, 0.95),7:F1}   " +
+            $"p99 {p99,7:F1}   max {propagation.Max(),7:F1}   target p99 <= 100 ms {(p99 <= 100 ? "met" : "MISSED")}");
+        met &= p99 <= 100;
+
+        var failed = first.Concat(second).Where(entry => entry.Value.Any(r => r.Errors > 0)).Select(entry => entry.Key).Distinct().ToList();
+        if (failed.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"Some runs had errors (non-2xx answers or socket errors), their numbers do not count: {string.Join(", ", failed)}");
+            return 1;
+        }
+        return met ? 0 : 1;
+    }
+
+    private static string Errors(WrkResult result) =>
+        result.Errors > 0 ? $"   ({result.Non2xx} non-2xx, {result.SocketErrors} socket errors of {result.Requests})" : string.Empty;
+
+    /// <summary>A user created by the admin through the Api, and a personal API token of that user's.</summary>
+    private static async Task<(Guid UserId, string Token)> CreateUserWithTokenAsync(Uri api)
+    {
+        var userName = "bench-edge-" + Guid.NewGuid().ToString("N")[..8];
+        var password = "Pw-" + CredentialGenerator.NewToken()[..12];
+        Guid userId;
+        using (var admin = ApiClient(api))
+        {
+            (await admin.PostAsJsonAsync("/api/auth/login", new { user_name = "admin", password = AdminPassword })).EnsureSuccessStatusCode();
+            using var created = await admin.PostAsJsonAsync("/api/users", new { user_name = userName, password, role = "user" });
+            created.EnsureSuccessStatusCode();
+            using var user = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+            userId = Guid.Parse(user.RootElement.GetProperty("id").GetString()!);
+        }
+        using var client = ApiClient(api);
+        (await client.PostAsJsonAsync("/api/auth/login", new { user_name = userName, password })).EnsureSuccessStatusCode();
+        using var response = await client.PostAsJsonAsync("/api/me/tokens", new { name = "bench-edge" });
+        response.EnsureSuccessStatusCode();
+        using var token = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (userId, token.RootElement.GetProperty("token").GetString()!);
+    }
+
+    private static HttpClient ApiClient(Uri api) =>
+        new(new HttpClientHandler { UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = api };
+
+    /// <summary>The platform's Data Protection key ring (in Redis), to protect Jupyter tokens as the Api does.</summary>
+    private static IHost SecretsHost(IConnectionMultiplexer redis)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(redis);
+        builder.AddPlatformDataProtection();
+        return builder.Build();
+    }
+
+    private static string NginxVersion(string nginx)
+    {
+        using var process = Process.Start(new ProcessStartInfo(nginx, "-v") { RedirectStandardError = true, UseShellExecute = false })!;
+        var output = process.StandardError.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output[(output.LastIndexOf('/') + 1)..];
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Environment ids never handed out twice in one run (8 hex digits: 10,000 of them collide now and then).</summary>
+    private sealed class EnvironmentIds
+    {
+        private readonly HashSet<string> _used = [];
+
+        public string Next()
+        {
+            string id;
+            do
+            {
+                id = CredentialGenerator.NewEnvironmentId();
+            }
+            while (!_used.Add(id));
+            return id;
+        }
+
+        public List<string> Take(int count) => [.. Enumerable.Range(0, count).Select(_ => Next())];
+    }
+}
