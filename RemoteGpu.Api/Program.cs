@@ -18,6 +18,7 @@ app.UseRateLimiter();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapPlatformApi();
+app.MapLoginPage();
 app.MapAuthApi();
 app.MapMeApi();
 app.MapSshKeysApi();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a Debian/Ubuntu machine to what RemoteGpu and its tests need:
 #   - the .NET 10 SDK on PATH (checked only: it is not in Debian's archive),
-#   - docker.io, postgresql, redis-server, debootstrap and a few tools (apt),
+#   - docker.io, postgresql, redis-server, debootstrap, chromium and a few tools (apt),
 #   - a running Docker engine (started here when the machine has no systemd).
 # Idempotent; runs as root or through sudo; takes well under 2 s when nothing is missing.
 # Environment: REMOTEGPU_DOCKERD_TIMEOUT (seconds to wait for the engine, default 60).
@@ -24,6 +24,8 @@ PACKAGES=(
   curl
   tar
   util-linux             # flock, setpriv, mountpoint
+  chromium               # the real-browser tests (headless, driven through chromium-driver)
+  chromium-driver        # chromedriver for Selenium; tests point at it, so nothing is downloaded
 )
 
 say() { printf '==> %s\n' "$*"; }

@@ -49,6 +49,7 @@ internal static class AuditActions
 {
     public const string Login = "auth.login";
     public const string Logout = "auth.logout";
+    public const string EnvironmentSession = "auth.environment_session";
     public const string PasswordChange = "user.password_change";
     public const string UserCreate = "user.create";
     public const string UserDisable = "user.disable";

@@ -44,6 +44,12 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<TwoFactor>();
         builder.Services.AddLoginRateLimit();
+        // The sign-in page's form; host-only on the platform host, so it never reaches an environment.
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "remotegpu_antiforgery";
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
 
         // The edge sits in front: trust its X-Forwarded-* (loopback and configured proxies only).
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
@@ -80,14 +86,20 @@ internal static class ApplicationServiceExtensions
             });
             options.OnRejected = async (context, cancellationToken) =>
             {
+                const string detail = "Too many login attempts from this address. Wait a minute.";
                 if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
                 {
                     context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
+                if (LoginPage.IsSubmission(context.HttpContext))
+                {
+                    await LoginPage.WriteTooManyAttemptsAsync(context.HttpContext, detail, cancellationToken);
+                    return;
+                }
                 await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context.HttpContext,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many attempts", Detail = "Too many login attempts from this address. Wait a minute." },
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many attempts", Detail = detail },
                 });
             };
         });

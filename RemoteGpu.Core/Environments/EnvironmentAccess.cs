@@ -40,12 +40,15 @@ public static class EnvironmentAccess
             })
             .SingleOrDefaultAsync(cancellationToken);
 
-        return found switch
-        {
-            null => EnvironmentRight.None,
-            _ when found.OwnerId == userId || caller.IsInRole(Roles.Admin) => EnvironmentRight.Manage,
-            { Granted: true } => EnvironmentRight.Use,
-            _ => EnvironmentRight.None,
-        };
+        return found is null ? EnvironmentRight.None : Decide(caller, found.OwnerId, found.Granted);
+    }
+
+    /// <summary>The rule itself, for an environment that exists: the Api asks Postgres, the edge its route table.</summary>
+    public static EnvironmentRight Decide(ClaimsPrincipal caller, Guid ownerId, bool granted)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return ownerId == caller.UserId() || caller.IsInRole(Roles.Admin) ? EnvironmentRight.Manage
+            : granted ? EnvironmentRight.Use
+            : EnvironmentRight.None;
     }
 }

@@ -1,9 +1,7 @@
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using RemoteGpu.Core.Data;
 
 namespace RemoteGpu.Core.Identity;
 
@@ -12,7 +10,7 @@ public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    RemoteGpuDbContext db,
+    ICredentialStore store,
     TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiToken";
@@ -34,25 +32,19 @@ public sealed class ApiTokenAuthenticationHandler(
             return AuthenticateResult.Fail("Malformed bearer token.");
         }
 
-        var hash = ApiTokens.Hash(token);
         var now = time.GetUtcNow();
-        var match = await db.ApiTokens
-            .Where(t => t.TokenHash == hash)
-            .Select(t => new { Token = t, t.User })
-            .SingleOrDefaultAsync(Context.RequestAborted);
-
-        if (match?.User is not { } user
-            || user.IsDisabled
-            || match.Token.SecurityStamp != user.SecurityStamp
-            || match.Token.ExpiresAt <= now)
+        var match = await store.FindTokenAsync(ApiTokens.Hash(token), Context.RequestAborted);
+        if (match is null
+            || match.ExpiresAt <= now
+            || await store.FindUserAsync(match.UserId, Context.RequestAborted) is not { } user
+            || !user.Accepts(match.SecurityStamp))
         {
             return AuthenticateResult.Fail("Invalid bearer token.");
         }
 
-        if (match.Token.LastUsedAt is not { } lastUsed || now - lastUsed > LastUsedResolution)
+        if (match.LastUsedAt is not { } lastUsed || now - lastUsed > LastUsedResolution)
         {
-            await db.ApiTokens.Where(t => t.Id == match.Token.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), Context.RequestAborted);
+            await store.TouchTokenAsync(match, now, Context.RequestAborted);
         }
 
         var principal = PlatformClaims.Create(user, SchemeName, "token", enrolmentRequired: false);

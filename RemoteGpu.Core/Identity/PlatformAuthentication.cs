@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -9,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Options;
 using StackExchange.Redis;
@@ -25,6 +25,18 @@ public static class PlatformAuthentication
 {
     public const string CookieName = "remotegpu_session";
     public const string Scheme = "Platform";
+
+    /// <summary>
+    /// The edge's own session on one environment host (<c>remotegpu_env</c>, host-only), set after the
+    /// hand-off through the platform host (<see cref="EnvironmentTicket"/>). Not part of <see cref="Scheme"/>:
+    /// only the edge asks for it, and only on the environment named in its <see cref="EnvironmentClaim"/>.
+    /// </summary>
+    public const string EnvironmentScheme = "EnvironmentCookie";
+    public const string EnvironmentCookieName = "remotegpu_env";
+
+    /// <summary>The environment an <see cref="EnvironmentScheme"/> session is good for.</summary>
+    public const string EnvironmentClaim = "remotegpu:environment";
+
     public const string ApplicationName = "RemoteGpu";
     public const string DataProtectionKeysKey = "remotegpu:dataprotection-keys";
 
@@ -52,6 +64,54 @@ public static class PlatformAuthentication
         policy.RequireAuthenticatedUser()
             .RequireAssertion(context => !context.User.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired));
 
+    /// <summary>
+    /// Every cookie scheme's check on each request: the session's user is still enabled and its security
+    /// stamp still current; otherwise the cookie is rejected and deleted.
+    /// </summary>
+    private static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var store = context.HttpContext.RequestServices.GetRequiredService<ICredentialStore>();
+        if (!await IsCurrentAsync(store, context.Principal!, context.HttpContext.RequestAborted))
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(context.Scheme.Name);
+        }
+    }
+
+    /// <summary>
+    /// Checked on every request, for cookies and tokens alike: the user still exists, is not disabled,
+    /// and the security stamp the credential was issued under is still the user's. Disabling a user or
+    /// changing their password therefore ends every session at once, not when it expires.
+    /// </summary>
+    public static async ValueTask<bool> IsCurrentAsync(ICredentialStore store, ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(principal);
+        if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId) || principal.Stamp() is not { } stamp)
+        {
+            return false;
+        }
+        return await store.FindUserAsync(userId, cancellationToken) is { } user && user.Accepts(stamp);
+    }
+
+    /// <summary>What every cookie scheme does: the stamp check on each request, and statuses rather than redirects.</summary>
+    private static CookieAuthenticationEvents CookieEvents() => new()
+    {
+        OnValidatePrincipal = ValidatePrincipalAsync,
+        // An API answers with a status, not a redirect to a login page.
+        OnRedirectToLogin = context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Task.CompletedTask;
+        },
+        OnRedirectToAccessDenied = context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return Task.CompletedTask;
+        },
+    };
+
     public static void AddPlatformAuthentication(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -60,6 +120,8 @@ public static class PlatformAuthentication
         services.AddValidatedOptions<SecurityOptions>(SecurityOptions.SectionName);
 
         builder.AddPlatformDataProtection();
+        services.TryAddScoped<DatabaseCredentialStore>();
+        services.TryAddScoped<ICredentialStore>(provider => provider.GetRequiredService<DatabaseCredentialStore>());
 
         services.AddAuthentication(Scheme)
             .AddPolicyScheme(Scheme, "Cookie or API token", options =>
@@ -68,6 +130,7 @@ public static class PlatformAuthentication
                         ? ApiTokenAuthenticationHandler.SchemeName
                         : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie()
+            .AddCookie(EnvironmentScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
 
         services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
@@ -84,29 +147,22 @@ public static class PlatformAuthentication
                     : null;
                 options.ExpireTimeSpan = security.Value.SessionLifetime;
                 options.SlidingExpiration = true;
-                options.Events = new CookieAuthenticationEvents
-                {
-                    OnValidatePrincipal = async context =>
-                    {
-                        var db = context.HttpContext.RequestServices.GetRequiredService<RemoteGpuDbContext>();
-                        if (!await SessionValidator.IsCurrentAsync(db, context.Principal!, context.HttpContext.RequestAborted))
-                        {
-                            context.RejectPrincipal();
-                            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-                        }
-                    },
-                    // An API answers with a status, not a redirect to a login page.
-                    OnRedirectToLogin = context =>
-                    {
-                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                        return Task.CompletedTask;
-                    },
-                    OnRedirectToAccessDenied = context =>
-                    {
-                        context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                        return Task.CompletedTask;
-                    },
-                };
+                options.Events = CookieEvents();
+            });
+
+        services.AddOptions<CookieAuthenticationOptions>(EnvironmentScheme)
+            .Configure<IOptions<SecurityOptions>>((options, security) =>
+            {
+                options.Cookie.Name = EnvironmentCookieName;
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // Host-only: env-<id>.<domain> alone, never its siblings.
+                options.Cookie.Domain = null;
+                options.Cookie.Path = "/";
+                options.ExpireTimeSpan = security.Value.SessionLifetime;
+                options.SlidingExpiration = true;
+                options.Events = CookieEvents();
             });
 
         services.AddAuthorizationBuilder()

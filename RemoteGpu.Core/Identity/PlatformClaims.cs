@@ -16,6 +16,12 @@ public static class PlatformClaims
     public static ClaimsPrincipal Create(User user, string scheme, string method, bool enrolmentRequired)
     {
         ArgumentNullException.ThrowIfNull(user);
+        return Create(new UserCredentialState(user.Id, user.UserName, user.Role, user.SecurityStamp, user.IsDisabled), scheme, method, enrolmentRequired);
+    }
+
+    public static ClaimsPrincipal Create(UserCredentialState user, string scheme, string method, bool enrolmentRequired)
+    {
+        ArgumentNullException.ThrowIfNull(user);
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, user.Id.ToString()),

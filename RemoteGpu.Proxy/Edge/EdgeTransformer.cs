@@ -7,7 +7,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace RemoteGpu.Proxy.Edge;
 
 /// <summary>
-/// Shapes one forwarded request: the caller's platform credentials (Authorization, the session cookie)
+/// Shapes one forwarded request: the caller's platform credentials (Authorization, the session cookies)
 /// never reach the workspace; Jupyter gets its token from the edge; the upstream learns the original
 /// client, scheme, host and prefix through X-Forwarded-*; on the way back, a header that would echo the
 /// injected token is dropped and text bodies are sent without it.
@@ -27,7 +27,8 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
         // From the raw header, not request.Cookies, which would hand back values unescaped.
         var cookies = request.Headers.Cookie
             .SelectMany(header => (header ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Where(pair => !pair.StartsWith(PlatformAuthentication.CookieName + "=", StringComparison.Ordinal))
+            .Where(pair => !pair.StartsWith(PlatformAuthentication.CookieName + "=", StringComparison.Ordinal)
+                && !pair.StartsWith(PlatformAuthentication.EnvironmentCookieName + "=", StringComparison.Ordinal))
             .ToList();
         if (cookies.Count > 0)
         {

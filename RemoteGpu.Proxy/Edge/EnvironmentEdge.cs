@@ -1,7 +1,5 @@
 using System.Net;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
@@ -40,6 +38,11 @@ internal static class EnvironmentEdge
         }
 
         var path = context.Request.Path;
+        if (path.Equals(EnvironmentTicket.RedeemPath, StringComparison.Ordinal))
+        {
+            await EnvironmentSession.RedeemAsync(context, route.EnvironmentId);
+            return;
+        }
         if (path == "/" || !path.HasValue)
         {
             context.Response.Redirect("/jupyter/");
@@ -61,17 +64,18 @@ internal static class EnvironmentEdge
             return;
         }
 
-        var authenticated = await context.AuthenticateAsync(PlatformAuthentication.Scheme);
+        var authenticated = await EnvironmentSession.AuthenticateAsync(context, route.EnvironmentId);
         if (!authenticated.Succeeded
             || authenticated.Principal.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired))
         {
-            await ChallengeAsync(context, services.Platform.Value);
+            await ChallengeAsync(context, services.Platform.Value, route.EnvironmentId);
             return;
         }
         context.User = authenticated.Principal;
 
-        var right = await EnvironmentAccess.ResolveAsync(services.Db, context.User, route.EnvironmentId, services.Time.GetUtcNow(), cancellationToken);
-        if (right == EnvironmentRight.None)
+        // Owner and live grants travel with the route: deciding costs no query.
+        var granted = route.IsGranted(context.User.UserId(), services.Time.GetUtcNow());
+        if (EnvironmentAccess.Decide(context.User, route.OwnerId, granted) == EnvironmentRight.None)
         {
             await EdgeResponses.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
                 $"You have no access to {route.EnvironmentId}.");
@@ -92,7 +96,7 @@ internal static class EnvironmentEdge
             return;
         }
 
-        await services.Audit.RecordOnceAsync(context, services.Db, route.EnvironmentId, service, cancellationToken);
+        await services.Audit.RecordOnceAsync(context, route.EnvironmentId, service, cancellationToken);
 
         var transformer = service == JupyterService
             ? new EdgeTransformer(string.Empty, route.JupyterToken(services.Secrets))
@@ -108,7 +112,6 @@ internal static class EnvironmentEdge
     /// <summary>What the edge handler needs, bundled for <c>[AsParameters]</c>.</summary>
     internal sealed record EdgeServices(
         RouteTable Routes,
-        RemoteGpuDbContext Db,
         TimeProvider Time,
         EnvironmentSecrets Secrets,
         EdgeAccessAudit Audit,
@@ -117,8 +120,12 @@ internal static class EnvironmentEdge
         IOptions<PlatformOptions> Platform,
         ILogger<EdgeHttpClient> Logger);
 
-    /// <summary>Anonymous: a browser is sent to log in on the platform host and come back; an API client gets 401.</summary>
-    private static Task ChallengeAsync(HttpContext context, PlatformOptions platform)
+    /// <summary>
+    /// Anonymous: an API client gets 401; a browser goes through the platform host, which signs it in if
+    /// need be and hands its session to this environment host (<see cref="EnvironmentSession"/>), then
+    /// comes back to the same path.
+    /// </summary>
+    private static Task ChallengeAsync(HttpContext context, PlatformOptions platform, string environmentId)
     {
         if (!EdgeResponses.IsBrowser(context.Request))
         {
@@ -128,7 +135,7 @@ internal static class EnvironmentEdge
         }
 
         var request = context.Request;
-        var original = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}";
+        var original = $"{request.PathBase}{request.Path}{request.QueryString}";
         string scheme;
         int port;
         if (platform.EdgeUrl is { } edgeUrl)
@@ -142,11 +149,11 @@ internal static class EnvironmentEdge
             scheme = request.Scheme;
             port = request.Host.Port ?? -1;
         }
-        var login = new UriBuilder(scheme, platform.BaseDomain, port, "/login")
+        var handOff = new UriBuilder(scheme, platform.BaseDomain, port, EnvironmentTicket.HandOffPath)
         {
-            Query = "return_url=" + WebUtility.UrlEncode(original),
+            Query = $"environment={environmentId}&return_url={WebUtility.UrlEncode(original)}",
         };
-        context.Response.Redirect(login.Uri.AbsoluteUri);
+        context.Response.Redirect(handOff.Uri.AbsoluteUri);
         return Task.CompletedTask;
     }
 }

@@ -3,6 +3,7 @@ using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
 using RemoteGpu.Proxy.Edge;
+using RemoteGpu.Proxy.Identity;
 using RemoteGpu.Proxy.Routing;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.ServiceDiscovery;
@@ -29,7 +30,13 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
 
         // Environment hosts: the route table from Postgres, and the edge in front of IHttpForwarder.
+        // Credentials come from the cache Postgres invalidates, registered before authentication so that
+        // its database default stays out of the way.
+        builder.Services.AddSingleton<CachedCredentialStore>();
+        builder.Services.AddSingleton<ICredentialStore>(services => services.GetRequiredService<CachedCredentialStore>());
         builder.AddPlatformAuthentication();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<EdgeUnavailableHandler>();
         builder.Services.AddSingleton<RouteTable>();
         builder.Services.AddHostedService<RouteTableLoader>();
         builder.Services.AddSingleton<EdgeHttpClient>();

@@ -3,34 +3,44 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Proxy.Edge;
+using RemoteGpu.Proxy.Identity;
 
 namespace RemoteGpu.Proxy.Routing;
 
 /// <summary>
-/// Keeps <see cref="RouteTable"/> in step with Postgres (DESIGN.md §7): <c>LISTEN remotegpu_environments</c>
-/// (fed by the EdgeNotifications trigger) for single-host updates within milliseconds, a full load after
-/// every (re)connection and on an interval as the safety net. A failed load keeps the last good table;
-/// a lost listening connection is re-opened with backoff. One loop applies every change, in order.
+/// Keeps <see cref="RouteTable"/> and the <see cref="CachedCredentialStore"/> in step with Postgres
+/// (DESIGN.md §7): <c>LISTEN remotegpu_environments</c> (environments, access rows and grants) for
+/// single-host updates within milliseconds, <c>LISTEN remotegpu_users</c> for users and tokens, and a
+/// full load after every (re)connection and on an interval as the safety net. A failed load keeps the
+/// last good table; a lost listening connection is re-opened with backoff. One loop applies every
+/// change, in order.
 /// </summary>
 internal sealed class RouteTableLoader(
     NpgsqlDataSource dataSource,
     RouteTable table,
+    CachedCredentialStore credentials,
     IOptions<EdgeOptions> options,
     TimeProvider time,
     ILogger<RouteTableLoader> logger) : BackgroundService
 {
     public const string Channel = "remotegpu_environments";
+    public const string UsersChannel = "remotegpu_users";
 
     private const string SelectRoutes = """
-        SELECT e.id, e.status, e.owner_id, a.jupyter_upstream, a.code_server_upstream, a.jupyter_token_protected
-        FROM environments e LEFT JOIN access_info a ON a.environment_id = e.id
+        SELECT e.id, e.status, e.owner_id, a.jupyter_upstream, a.code_server_upstream, a.jupyter_token_protected,
+               g.grantees, g.expiries
+        FROM environments e
+        LEFT JOIN access_info a ON a.environment_id = e.id
+        LEFT JOIN LATERAL (
+            SELECT array_agg(user_id) AS grantees, array_agg(expires_at) AS expiries
+            FROM environment_grants WHERE environment_id = e.id AND expires_at > now()) g ON true
         WHERE e.status <> 'Deleted'
         """;
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
-    /// <summary>An environment id to refresh, or <c>null</c> for a full load.</summary>
-    private readonly Channel<string?> _changes = System.Threading.Channels.Channel.CreateUnbounded<string?>(
+    /// <summary>An environment or user to refresh, or a full load.</summary>
+    private readonly Channel<Change> _changes = System.Threading.Channels.Channel.CreateUnbounded<Change>(
         new UnboundedChannelOptions { SingleReader = true });
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -43,7 +53,7 @@ internal sealed class RouteTableLoader(
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                _changes.Writer.TryWrite(null);
+                _changes.Writer.TryWrite(Change.Everything);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -60,16 +70,16 @@ internal sealed class RouteTableLoader(
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                connection.Notification += (_, e) => _changes.Writer.TryWrite(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                connection.Notification += (_, e) => _changes.Writer.TryWrite(new Change(e.Channel, e.Payload));
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {UsersChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(cancellationToken);
                 }
-                ProxyLog.Listening(logger, Channel);
+                ProxyLog.Listening(logger, $"{Channel}, {UsersChannel}");
                 backoff = TimeSpan.FromMilliseconds(200);
 
                 // Listening first, then loading: no change can fall between the two.
-                _changes.Writer.TryWrite(null);
+                _changes.Writer.TryWrite(Change.Everything);
                 while (true)
                 {
                     await connection.WaitAsync(cancellationToken);
@@ -82,6 +92,9 @@ internal sealed class RouteTableLoader(
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
             {
                 ProxyLog.ListenFailed(logger, ex, backoff);
+                // Postgres went away (a restart, a failover): the idle pooled connections went with it,
+                // and a change loaded over one of them would be lost until the next full reload.
+                dataSource.Clear();
                 try
                 {
                     await Task.Delay(backoff, time, cancellationToken);
@@ -99,23 +112,28 @@ internal sealed class RouteTableLoader(
     {
         try
         {
-            await foreach (var environmentId in _changes.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var change in _changes.Reader.ReadAllAsync(cancellationToken))
             {
                 try
                 {
-                    if (environmentId is null)
+                    switch (change.Channel)
                     {
-                        await LoadAllAsync(cancellationToken);
-                    }
-                    else
-                    {
-                        await LoadOneAsync(environmentId, cancellationToken);
+                        case null:
+                            await LoadAllAsync(cancellationToken);
+                            await credentials.RefreshAllAsync(cancellationToken);
+                            break;
+                        case UsersChannel when Guid.TryParse(change.Id, out var userId):
+                            await credentials.RefreshUserAsync(userId, cancellationToken);
+                            break;
+                        case Channel:
+                            await LoadOneAsync(change.Id!, cancellationToken);
+                            break;
                     }
                 }
                 catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
                 {
                     // The last good table stays; the reconnection (or the next interval) reloads everything.
-                    ProxyLog.LoadFailed(logger, ex, environmentId ?? "*", table.Count);
+                    ProxyLog.LoadFailed(logger, ex, change.Id ?? "*", table.Count);
                 }
             }
         }
@@ -152,11 +170,31 @@ internal sealed class RouteTableLoader(
         ProxyLog.RouteUpdated(logger, environmentId, route?.Status);
     }
 
-    private static EnvironmentRoute Read(NpgsqlDataReader reader) => new(
-        reader.GetString(0),
-        Enum.Parse<EnvironmentStatus>(reader.GetString(1)),
-        reader.GetGuid(2),
-        reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.IsDBNull(4) ? null : reader.GetString(4),
-        reader.IsDBNull(5) ? null : reader.GetString(5));
+    private static EnvironmentRoute Read(NpgsqlDataReader reader)
+    {
+        var grants = new Dictionary<Guid, DateTimeOffset>();
+        if (!reader.IsDBNull(6))
+        {
+            var grantees = reader.GetFieldValue<Guid[]>(6);
+            var expiries = reader.GetFieldValue<DateTimeOffset[]>(7);
+            for (var i = 0; i < grantees.Length; i++)
+            {
+                grants[grantees[i]] = expiries[i];
+            }
+        }
+        return new(
+            reader.GetString(0),
+            Enum.Parse<EnvironmentStatus>(reader.GetString(1)),
+            reader.GetGuid(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            grants);
+    }
+
+    /// <summary>A notification (channel and id), or <see cref="Everything"/>: a full load.</summary>
+    private readonly record struct Change(string? Channel, string? Id)
+    {
+        public static Change Everything => default;
+    }
 }

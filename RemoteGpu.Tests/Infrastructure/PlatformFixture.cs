@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using Docker.DotNet;
+using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
 using RemoteGpu.AppHost.Hosting;
 using RemoteGpu.AppHost.Testing;
@@ -56,9 +58,35 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_app is not null)
+        if (_app is null)
         {
-            await _app.DisposeAsync();
+            return;
+        }
+        string platformId;
+        await using (var db = CreateDbContext())
+        {
+            platformId = await PlatformInstance.GetIdAsync(db, CancellationToken.None);
+        }
+        await _app.DisposeAsync();
+        await RemoveWorkspacesAsync(platformId);
+    }
+
+    /// <summary>
+    /// The safety net under every test's own clean-up: a test that failed half-way must not leave a
+    /// workspace container holding a host port (or its volume) for the next run on this engine.
+    /// Only this platform's, by its instance label.
+    /// </summary>
+    private static async Task RemoveWorkspacesAsync(string platformId)
+    {
+        using var docker = new DockerClientBuilder().Build();
+        var filter = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"remotegpu.platform={platformId}"] = true } };
+        foreach (var container in await docker.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter }))
+        {
+            await docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true });
+        }
+        foreach (var volume in (await docker.Volumes.ListAsync(new VolumesListParameters { Filters = filter })).Volumes ?? [])
+        {
+            await docker.Volumes.RemoveAsync(volume.Name, force: true);
         }
     }
 
@@ -135,11 +163,16 @@ public sealed class PlatformFixture : IAsyncLifetime
     internal Task<ExtraService> StartListeningServiceAsync(string project, params (string Name, string Value)[] environment) =>
         StartExtraServiceAsync(project, environment, requireHealthy: false);
 
+    /// <summary>A second edge on the same database and Redis, also listening on <paramref name="extraUrl"/> (e.g. HTTPS); killed when disposed.</summary>
+    internal Task<ExtraService> StartExtraProxyAsync(string extraUrl, params (string Name, string Value)[] environment) =>
+        StartExtraServiceAsync("RemoteGpu.Proxy", environment, extraUrl: extraUrl);
+
     /// <summary>Another worker in the same consumer group, with its own settings; killed when disposed.</summary>
     internal Task<ExtraService> StartExtraWorkerAsync(params (string Name, string Value)[] environment) =>
         StartExtraServiceAsync("RemoteGpu.Worker", environment);
 
-    private async Task<ExtraService> StartExtraServiceAsync(string project, (string Name, string Value)[] environment, bool requireHealthy = true)
+    private async Task<ExtraService> StartExtraServiceAsync(
+        string project, (string Name, string Value)[] environment, bool requireHealthy = true, string? extraUrl = null)
     {
         var port = Ports.Free();
         var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly(project)])
@@ -148,7 +181,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" + (extraUrl is null ? string.Empty : ";" + extraUrl);
         start.Environment["ConnectionStrings__remotegpu-db"] = DbConnectionString;
         start.Environment["ConnectionStrings__redis"] = RedisConnectionString;
         start.Environment["services__api__http__0"] = ApiAddress.ToString();

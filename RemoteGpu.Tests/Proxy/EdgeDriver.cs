@@ -30,7 +30,8 @@ internal sealed class EdgeDriver : IDisposable
     public string HostOf(string environmentId) => $"{environmentId}.localhost:{_proxy.Port}";
 
     public Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, string environmentId, string path, string? bearerToken = null, string? accept = null, HttpContent? content = null)
+        HttpMethod method, string environmentId, string path, string? bearerToken = null, string? accept = null, HttpContent? content = null,
+        string? cookie = null)
     {
         var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
         request.Headers.Host = HostOf(environmentId);
@@ -44,11 +45,15 @@ internal sealed class EdgeDriver : IDisposable
         {
             request.Headers.TryAddWithoutValidation("Accept", accept);
         }
+        if (cookie is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Cookie", cookie);
+        }
         return _http.SendAsync(request);
     }
 
-    public Task<HttpResponseMessage> GetAsync(string environmentId, string path, string? bearerToken = null, string? accept = null) =>
-        SendAsync(HttpMethod.Get, environmentId, path, bearerToken, accept);
+    public Task<HttpResponseMessage> GetAsync(string environmentId, string path, string? bearerToken = null, string? accept = null, string? cookie = null) =>
+        SendAsync(HttpMethod.Get, environmentId, path, bearerToken, accept, cookie: cookie);
 
     /// <summary>Polls until <paramref name="done"/> holds for the edge's answer to GET <paramref name="path"/>.</summary>
     public async Task<(HttpStatusCode Status, string Body, TimeSpan SentAt)> WaitForAsync(

@@ -51,7 +51,7 @@ public sealed class EdgeRoutingTests(PlatformFixture platform) : IDisposable
         await using (var db = platform.CreateDbContext())
         {
             var killed = await db.Database.SqlQueryRaw<bool>(
-                "SELECT pg_terminate_backend(pid) AS \"Value\" FROM pg_stat_activity WHERE query LIKE 'LISTEN remotegpu_environments%'").ToListAsync();
+                "SELECT pg_terminate_backend(pid) AS \"Value\" FROM pg_stat_activity WHERE query LIKE 'LISTEN remotegpu%'").ToListAsync();
             Assert.NotEmpty(killed);
         }
 
@@ -96,6 +96,6 @@ public sealed class EdgeRoutingTests(PlatformFixture platform) : IDisposable
     {
         await using var db = platform.CreateDbContext();
         return (await db.Database.SqlQueryRaw<int>(
-            "SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE query LIKE 'LISTEN remotegpu_environments%'").ToListAsync()).Single() > 0;
+            "SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE query LIKE 'LISTEN remotegpu%'").ToListAsync()).Single() > 0;
     }
 }

@@ -161,7 +161,7 @@ public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.Redirect, anonymousBrowser.StatusCode);
             var port = platform.ProxyAddress.Port;
-            var expected = $"http://localhost:{port}/login?return_url=" + WebUtility.UrlEncode($"http://{id}.localhost:{port}/jupyter/lab?x=1");
+            var expected = $"http://localhost:{port}/api/auth/environment-session?environment={id}&return_url=" + WebUtility.UrlEncode("/jupyter/lab?x=1");
             Assert.Equal(expected, anonymousBrowser.Headers.Location?.AbsoluteUri);
         }
 

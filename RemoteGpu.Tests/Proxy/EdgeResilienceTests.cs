@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Net;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Npgsql;
+using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Identity;
+using RemoteGpu.Tests.Infrastructure;
+using static RemoteGpu.Tests.Environments.EnvironmentDriver;
+
+namespace RemoteGpu.Tests.Proxy;
+
+/// <summary>
+/// The edge decides without Postgres (DESIGN.md §7): routes, owners, grants, users and tokens are held in
+/// memory and kept current by NOTIFY. So a restart of Postgres does not interrupt signed-in users of
+/// running environments, and every revocation still reaches the edge within a second.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed class EdgeResilienceTests(PlatformFixture platform) : IAsyncLifetime
+{
+    private static readonly TimeSpan RouteDelay = TimeSpan.FromSeconds(1);
+    private readonly EdgeDriver _edge = new(platform);
+
+    public Task InitializeAsync() => EnsureTestImageListedAsync(platform);
+
+    public Task DisposeAsync()
+    {
+        _edge.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task PostgresRestarted_SignedInUsersKeepUsingRunningEnvironments_AndNewRoutesAppearAfterwards()
+    {
+        var owner = await platform.CreateUserAsync();
+        var bearer = await EdgeDriver.CreateTokenAsync(owner.Client);
+        var cookie = SessionCookie(owner.Client);
+        var created = await CreateAsync(owner.Client);
+        var id = created.GetProperty("environment").GetProperty("id").GetString()!;
+        await WaitForStatusAsync(owner.Client, id, "running");
+        await _edge.WaitForAsync(id, "/jupyter/api/status", bearer, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(1));
+        using (var withCookie = await _edge.GetAsync(id, "/jupyter/api/status", cookie: cookie))
+        {
+            Assert.Equal(HttpStatusCode.OK, withCookie.StatusCode);
+        }
+        var proxyBefore = platform.App.ResourceNotifications.GetSnapshot("proxy");
+
+        var postgres = platform.App.ResourceNotifications.GetSnapshot("postgres");
+        await StopPostgresAsync(postgres.ContainerId, postgres.ProcessId);
+        await Poll.UntilAsync(PostgresDownAsync, TimeSpan.FromSeconds(20), "Postgres down");
+
+        // While Postgres is gone, both credentials keep working: every request here was sent between
+        // two failed connection attempts, so it was served with Postgres down.
+        var servedDuringOutage = 0;
+        var watch = Stopwatch.StartNew();
+        while (await PostgresDownAsync())
+        {
+            using var viaToken = await _edge.GetAsync(id, "/jupyter/api/status", bearer);
+            using var viaCookie = await _edge.GetAsync(id, "/jupyter/api/status", cookie: cookie);
+            if (!await PostgresDownAsync())
+            {
+                break;
+            }
+            Assert.Equal(HttpStatusCode.OK, viaToken.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, viaCookie.StatusCode);
+            Assert.Contains("\"kernels\"", await viaCookie.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            servedDuringOutage++;
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "Postgres never came back.");
+        }
+        Assert.True(servedDuringOutage >= 3, $"Only {servedDuringOutage} request pair(s) fell inside the outage.");
+
+        // Postgres is back (restarted by the AppHost) and the edge, not restarted, follows it again.
+        await Poll.UntilAsync(() => Task.FromResult(platform.App.ResourceNotifications.GetSnapshot("postgres").RestartCount > postgres.RestartCount),
+            TimeSpan.FromMinutes(1), "Postgres restarted");
+        await Poll.UntilAsync(async () => !await PostgresDownAsync(), TimeSpan.FromMinutes(1), "Postgres accepting connections");
+        // This process's own pooled connections died with the server.
+        NpgsqlConnection.ClearAllPools();
+        var added = await platform.CreateEnvironmentRowAsync(owner.Id, EnvironmentStatus.Running);
+        await _edge.WaitForAsync(added, "/jupyter/api/status", bearer, s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(20),
+            body => body.Contains("no address", StringComparison.Ordinal));
+        var proxyAfter = platform.App.ResourceNotifications.GetSnapshot("proxy");
+        Assert.Equal(proxyBefore.ProcessId, proxyAfter.ProcessId);
+        Assert.Equal(proxyBefore.RestartCount, proxyAfter.RestartCount);
+
+        // Once it listens again, changes are as fast as ever.
+        var next = await platform.CreateEnvironmentRowAsync(owner.Id, EnvironmentStatus.Running);
+        var appeared = await _edge.WaitForAsync(next, "/jupyter/api/status", bearer, s => s != HttpStatusCode.NotFound, RouteDelay * 5);
+        Assert.True(appeared.SentAt < RouteDelay, $"After the restart a new route took {appeared.SentAt}.");
+
+        using var deleted = await owner.Client.DeleteAsync($"/api/environments/{id}");
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        await WaitForDeletedAsync(owner.Client, id);
+    }
+
+    [Fact]
+    public async Task GrantsRevocationsDisabledUsersAndDeletedTokens_ReachTheEdgeWithinASecond()
+    {
+        var owner = await platform.CreateUserAsync();
+        var guest = await platform.CreateUserAsync();
+        var guestBearer = await EdgeDriver.CreateTokenAsync(guest.Client);
+        // A row without an upstream: an authorised caller gets 503 "no address", anyone else 401/403.
+        var id = await platform.CreateEnvironmentRowAsync(owner.Id, EnvironmentStatus.Running);
+        static bool Authorised(HttpStatusCode status) => status == HttpStatusCode.ServiceUnavailable;
+
+        await _edge.WaitForAsync(id, "/jupyter/api/status", guestBearer, s => s == HttpStatusCode.Forbidden, RouteDelay * 5);
+
+        using var granted = await owner.Client.PostAsync($"/api/environments/{id}/grants",
+            new { user_name = guest.UserName, expires_at = DateTimeOffset.UtcNow.AddHours(1) });
+        Assert.Equal(HttpStatusCode.Created, granted.StatusCode);
+        var grantId = (await ApiClient.ReadAsync(granted)).GetProperty("id").GetString();
+        await AssertWithinAsync(id, guestBearer, Authorised, "the grant");
+
+        using (var revoked = await owner.Client.DeleteAsync($"/api/environments/{id}/grants/{grantId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        }
+        await AssertWithinAsync(id, guestBearer, s => s == HttpStatusCode.Forbidden, "the revocation");
+
+        // The owner's own token, then deleted.
+        using var tokenCreated = await owner.Client.PostAsync("/api/me/tokens", new { name = "edge-revoke" });
+        var tokenBody = await ApiClient.ReadAsync(tokenCreated);
+        var ownerBearer = tokenBody.GetProperty("token").GetString()!;
+        await AssertWithinAsync(id, ownerBearer, Authorised, "the new token");
+        using (var deleted = await owner.Client.DeleteAsync($"/api/me/tokens/{tokenBody.GetProperty("id").GetString()}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        await AssertWithinAsync(id, ownerBearer, s => s == HttpStatusCode.Unauthorized, "the deleted token");
+
+        // A disabled user: their cookie and tokens stop at the edge; enabled again, they work again.
+        var ownerCookie = SessionCookie(owner.Client);
+        var ownerBearer2 = await EdgeDriver.CreateTokenAsync(owner.Client);
+        await AssertWithinAsync(id, ownerBearer2, Authorised, "a second token");
+        using (var viaCookie = await _edge.GetAsync(id, "/jupyter/api/status", cookie: ownerCookie))
+        {
+            Assert.True(Authorised(viaCookie.StatusCode), $"cookie before disabling: {(int)viaCookie.StatusCode}");
+        }
+        using var admin = await platform.AdminAsync();
+        using (var disabled = await admin.PostAsync($"/api/users/{owner.Id}/disable"))
+        {
+            Assert.True(disabled.IsSuccessStatusCode, $"disable: {(int)disabled.StatusCode}");
+        }
+        await AssertWithinAsync(id, ownerBearer2, s => s == HttpStatusCode.Unauthorized, "disabling the user");
+        var cookieRefused = await WaitAsync(() => _edge.GetAsync(id, "/jupyter/api/status", cookie: ownerCookie, accept: "application/json"),
+            s => s == HttpStatusCode.Unauthorized);
+        Assert.True(cookieRefused < RouteDelay, $"Disabling reached the cookie after {cookieRefused}.");
+    }
+
+    private async Task AssertWithinAsync(string id, string bearer, Func<HttpStatusCode, bool> done, string what)
+    {
+        var took = await WaitAsync(() => _edge.GetAsync(id, "/jupyter/api/status", bearer), done);
+        Assert.True(took < RouteDelay, $"{what} reached the edge after {took}.");
+    }
+
+    /// <summary>How long after the first attempt the request that first satisfied <paramref name="done"/> was sent.</summary>
+    private static async Task<TimeSpan> WaitAsync(Func<Task<HttpResponseMessage>> send, Func<HttpStatusCode, bool> done)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var sentAt = watch.Elapsed;
+            using var response = await send();
+            if (done(response.StatusCode))
+            {
+                return sentAt;
+            }
+            Assert.True(watch.Elapsed < RouteDelay * 5, $"Still {(int)response.StatusCode} after {watch.Elapsed}.");
+            await Task.Delay(20);
+        }
+    }
+
+    private string SessionCookie(ApiClient client) =>
+        $"{PlatformAuthentication.CookieName}={client.Cookies.GetCookies(platform.ApiAddress)[PlatformAuthentication.CookieName]!.Value}";
+
+    /// <summary>A fast shutdown (SIGINT): every connection is closed, as in a real restart; the AppHost starts it again.</summary>
+    private static async Task StopPostgresAsync(string? containerId, int? processId)
+    {
+        if (containerId is not null)
+        {
+            using var docker = new DockerClientBuilder().Build();
+            await docker.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = "SIGINT" });
+            return;
+        }
+        Assert.NotNull(processId);
+        using var kill = Process.Start("kill", ["-INT", processId.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    private async Task<bool> PostgresDownAsync()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(platform.DbConnectionString) { Pooling = false, Timeout = 1 };
+        try
+        {
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync();
+            return false;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return true;
+        }
+    }
+}
