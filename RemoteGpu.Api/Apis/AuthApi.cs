@@ -147,14 +147,14 @@ internal static class AuthApi
         [AsParameters] EnvironmentSessionServices services,
         CancellationToken cancellationToken)
     {
-        if (!ReturnUrls.IsEnvironmentId(environment))
+        if (!EnvironmentIds.IsValid(environment))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
                 ["environment"] = ["'environment' must be an environment id such as env-0123abcd."],
             });
         }
-        var returnPath = ReturnUrls.IsLocalPath(returnUrl) ? returnUrl : EnvironmentTicket.DefaultReturnPath;
+        var returnPath = EnvironmentTicket.ReturnPath(returnUrl);
         context.Response.Headers.CacheControl = "no-store";
 
         var caller = context.User;

@@ -3,7 +3,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using RemoteGpu.Api.Identity;
+using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
 
 namespace RemoteGpu.Api.Apis;

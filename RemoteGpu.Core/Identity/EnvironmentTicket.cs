@@ -28,6 +28,9 @@ public sealed record EnvironmentTicket(Guid UserId, string UserName, string Role
     /// <summary>Where a hand-off lands when it names no (safe) path of its own.</summary>
     public const string DefaultReturnPath = "/jupyter/";
 
+    /// <summary>Where a hand-off lands: the path it asked for when that is a path on the same host, else <see cref="DefaultReturnPath"/>.</summary>
+    public static string ReturnPath(string? requested) => ReturnUrls.IsLocalPath(requested) ? requested : DefaultReturnPath;
+
     private const int TicketBytes = 32;
 
     /// <summary>32 bytes in base64url, without padding.</summary>

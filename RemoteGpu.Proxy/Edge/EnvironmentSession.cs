@@ -49,7 +49,7 @@ internal static class EnvironmentSession
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
         var returnUrl = request.Query["return_url"].ToString();
-        var returnPath = IsLocalPath(returnUrl) ? returnUrl : EnvironmentTicket.DefaultReturnPath;
+        var returnPath = EnvironmentTicket.ReturnPath(returnUrl);
         if (!HttpMethods.IsGet(request.Method))
         {
             context.Response.Headers.Allow = "GET";
@@ -72,12 +72,6 @@ internal static class EnvironmentSession
         ProxyLog.HandOffSignedIn(logger, ticket.UserId, environmentId);
         context.Response.Redirect(returnPath);
     }
-
-    /// <summary>A path on this host: <c>/…</c>, not <c>//host</c> or <c>/\host</c>, and nothing a browser would strip.</summary>
-    private static bool IsLocalPath(string path) =>
-        path.Length > 0 && path[0] == '/'
-        && (path.Length == 1 || (path[1] != '/' && path[1] != '\\'))
-        && !path.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
     private static Task WriteRefusalAsync(HttpContext context, string returnPath)
     {

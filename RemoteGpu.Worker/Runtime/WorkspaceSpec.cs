@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using RemoteGpu.Core.Environments;
 
 namespace RemoteGpu.Worker.Runtime;
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Options;
+using RemoteGpu.Core.Environments;
 
 namespace RemoteGpu.Worker.Runtime.Docker;
 

@@ -1,15 +1,15 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text.RegularExpressions;
+using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Options;
 
-namespace RemoteGpu.Api.Identity;
+namespace RemoteGpu.Core.Identity;
 
 /// <summary>
 /// Where a sign-in may send the browser afterwards, so that no link to our login page can bounce a user
 /// to someone else's site (open redirect): a path on this host, or an http(s) URL on the platform host or
 /// on an environment host <c>env-&lt;id&gt;.&lt;BaseDomain&gt;</c>. Anything else is ignored.
 /// </summary>
-internal static partial class ReturnUrls
+public static class ReturnUrls
 {
     /// <summary><paramref name="returnUrl"/> when it is safe to redirect to, otherwise null.</summary>
     public static string? Safe(string? returnUrl, PlatformOptions platform)
@@ -45,15 +45,9 @@ internal static partial class ReturnUrls
         && (path.Length == 1 || (path[1] != '/' && path[1] != '\\'))
         && !path.Any(IsUnsafeChar);
 
-    /// <summary>An environment id as the platform makes them: <c>env-</c> and 8 lower-case hex digits.</summary>
-    public static bool IsEnvironmentId([NotNullWhen(true)] string? id) => id is not null && EnvironmentId().IsMatch(id);
-
     private static bool IsEnvironmentHost(string host, string baseDomain) =>
         host.EndsWith("." + baseDomain, StringComparison.OrdinalIgnoreCase)
-        && IsEnvironmentId(host[..(host.Length - baseDomain.Length - 1)]);
+        && EnvironmentIds.IsValid(host[..(host.Length - baseDomain.Length - 1)]);
 
     private static bool IsUnsafeChar(char c) => char.IsControl(c) || char.IsWhiteSpace(c);
-
-    [GeneratedRegex(@"^env-[0-9a-f]{8}\z")]
-    private static partial Regex EnvironmentId();
 }
