@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using RemoteGpu.AppHost.Orchestration;
+using RemoteGpu.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace RemoteGpu.Tests.AppHost;
@@ -56,12 +57,7 @@ public sealed class RunModeTests(ITestOutputHelper output)
         Assert.True(await appHost.WaitForExitAsync(StopTimeout));
 
         // The kernel signals the children as the AppHost dies; they are gone a moment later.
-        var deadline = Stopwatch.StartNew();
-        while (Leftovers.LiveProcessGroups(pids).Count > 0 && deadline.Elapsed < StopTimeout)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-        Assert.Empty(Leftovers.LiveProcessGroups(pids));
+        await Poll.UntilAsync(() => Leftovers.LiveProcessGroups(pids).Count == 0, StopTimeout, "exit of every child of the killed AppHost");
     }
 
     private static Dictionary<string, string> StoredSecrets(string stateFolder) =>

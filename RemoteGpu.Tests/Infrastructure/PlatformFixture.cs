@@ -171,20 +171,27 @@ public sealed class PlatformFixture : IAsyncLifetime
     internal Task<ExtraService> StartExtraWorkerAsync(params (string Name, string Value)[] environment) =>
         StartExtraServiceAsync("RemoteGpu.Worker", environment);
 
-    private async Task<ExtraService> StartExtraServiceAsync(
-        string project, (string Name, string Value)[] environment, bool requireHealthy = true, string? extraUrl = null)
+    /// <summary>How to start one more <paramref name="project"/> process on this platform's database, Redis and Api, listening on <paramref name="urls"/>.</summary>
+    internal ProcessStartInfo ServiceStartInfo(string project, string urls)
     {
-        var port = Ports.Free();
         var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly(project)])
         {
             WorkingDirectory = Path.Combine(Repository.Root, project),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" + (extraUrl is null ? string.Empty : ";" + extraUrl);
+        start.Environment["ASPNETCORE_URLS"] = urls;
         start.Environment["ConnectionStrings__remotegpu-db"] = DbConnectionString;
         start.Environment["ConnectionStrings__redis"] = RedisConnectionString;
         start.Environment["services__api__http__0"] = ApiAddress.ToString();
+        return start;
+    }
+
+    private async Task<ExtraService> StartExtraServiceAsync(
+        string project, (string Name, string Value)[] environment, bool requireHealthy = true, string? extraUrl = null)
+    {
+        var port = Ports.Free();
+        var start = ServiceStartInfo(project, $"http://127.0.0.1:{port}" + (extraUrl is null ? string.Empty : ";" + extraUrl));
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

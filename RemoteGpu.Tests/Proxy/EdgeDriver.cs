@@ -57,14 +57,15 @@ internal sealed class EdgeDriver : IDisposable
 
     /// <summary>Polls until <paramref name="done"/> holds for the edge's answer to GET <paramref name="path"/>.</summary>
     public async Task<(HttpStatusCode Status, string Body, TimeSpan SentAt)> WaitForAsync(
-        string environmentId, string path, string bearerToken, Func<HttpStatusCode, bool> done, TimeSpan timeout, Func<string, bool>? bodyDone = null)
+        string environmentId, string path, string? bearerToken, Func<HttpStatusCode, bool> done, TimeSpan timeout, Func<string, bool>? bodyDone = null,
+        string? cookie = null, string? accept = null)
     {
         var watch = Stopwatch.StartNew();
         while (true)
         {
             // When the request that saw the change was sent: the answer itself may take a while (an upstream still starting).
             var sentAt = watch.Elapsed;
-            using var response = await GetAsync(environmentId, path, bearerToken);
+            using var response = await GetAsync(environmentId, path, bearerToken, accept, cookie);
             var body = await response.Content.ReadAsStringAsync();
             if (done(response.StatusCode) && (bodyDone is null || bodyDone(body)))
             {

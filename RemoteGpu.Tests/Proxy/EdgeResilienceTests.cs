@@ -109,29 +109,29 @@ public sealed class EdgeResilienceTests(PlatformFixture platform) : IAsyncLifeti
             new { user_name = guest.UserName, expires_at = DateTimeOffset.UtcNow.AddHours(1) });
         Assert.Equal(HttpStatusCode.Created, granted.StatusCode);
         var grantId = (await ApiClient.ReadAsync(granted)).GetProperty("id").GetString();
-        await AssertWithinAsync(id, guestBearer, Authorised, "the grant");
+        await AssertWithinAsync(id, Authorised, "the grant", bearer: guestBearer);
 
         using (var revoked = await owner.Client.DeleteAsync($"/api/environments/{id}/grants/{grantId}"))
         {
             Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
         }
-        await AssertWithinAsync(id, guestBearer, s => s == HttpStatusCode.Forbidden, "the revocation");
+        await AssertWithinAsync(id, s => s == HttpStatusCode.Forbidden, "the revocation", bearer: guestBearer);
 
         // The owner's own token, then deleted.
         using var tokenCreated = await owner.Client.PostAsync("/api/me/tokens", new { name = "edge-revoke" });
         var tokenBody = await ApiClient.ReadAsync(tokenCreated);
         var ownerBearer = tokenBody.GetProperty("token").GetString()!;
-        await AssertWithinAsync(id, ownerBearer, Authorised, "the new token");
+        await AssertWithinAsync(id, Authorised, "the new token", bearer: ownerBearer);
         using (var deleted = await owner.Client.DeleteAsync($"/api/me/tokens/{tokenBody.GetProperty("id").GetString()}"))
         {
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
-        await AssertWithinAsync(id, ownerBearer, s => s == HttpStatusCode.Unauthorized, "the deleted token");
+        await AssertWithinAsync(id, s => s == HttpStatusCode.Unauthorized, "the deleted token", bearer: ownerBearer);
 
         // A disabled user: their cookie and tokens stop at the edge; enabled again, they work again.
         var ownerCookie = SessionCookie(owner.Client);
         var ownerBearer2 = await EdgeDriver.CreateTokenAsync(owner.Client);
-        await AssertWithinAsync(id, ownerBearer2, Authorised, "a second token");
+        await AssertWithinAsync(id, Authorised, "a second token", bearer: ownerBearer2);
         using (var viaCookie = await _edge.GetAsync(id, "/jupyter/api/status", cookie: ownerCookie))
         {
             Assert.True(Authorised(viaCookie.StatusCode), $"cookie before disabling: {(int)viaCookie.StatusCode}");
@@ -141,33 +141,15 @@ public sealed class EdgeResilienceTests(PlatformFixture platform) : IAsyncLifeti
         {
             Assert.True(disabled.IsSuccessStatusCode, $"disable: {(int)disabled.StatusCode}");
         }
-        await AssertWithinAsync(id, ownerBearer2, s => s == HttpStatusCode.Unauthorized, "disabling the user");
-        var cookieRefused = await WaitAsync(() => _edge.GetAsync(id, "/jupyter/api/status", cookie: ownerCookie, accept: "application/json"),
-            s => s == HttpStatusCode.Unauthorized);
-        Assert.True(cookieRefused < RouteDelay, $"Disabling reached the cookie after {cookieRefused}.");
+        await AssertWithinAsync(id, s => s == HttpStatusCode.Unauthorized, "disabling the user", bearer: ownerBearer2);
+        await AssertWithinAsync(id, s => s == HttpStatusCode.Unauthorized, "disabling the user (cookie)", cookie: ownerCookie);
     }
 
-    private async Task AssertWithinAsync(string id, string bearer, Func<HttpStatusCode, bool> done, string what)
+    /// <summary>The request that first saw the change was sent within <see cref="RouteDelay"/> of the first attempt.</summary>
+    private async Task AssertWithinAsync(string id, Func<HttpStatusCode, bool> done, string what, string? bearer = null, string? cookie = null)
     {
-        var took = await WaitAsync(() => _edge.GetAsync(id, "/jupyter/api/status", bearer), done);
-        Assert.True(took < RouteDelay, $"{what} reached the edge after {took}.");
-    }
-
-    /// <summary>How long after the first attempt the request that first satisfied <paramref name="done"/> was sent.</summary>
-    private static async Task<TimeSpan> WaitAsync(Func<Task<HttpResponseMessage>> send, Func<HttpStatusCode, bool> done)
-    {
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            var sentAt = watch.Elapsed;
-            using var response = await send();
-            if (done(response.StatusCode))
-            {
-                return sentAt;
-            }
-            Assert.True(watch.Elapsed < RouteDelay * 5, $"Still {(int)response.StatusCode} after {watch.Elapsed}.");
-            await Task.Delay(20);
-        }
+        var seen = await _edge.WaitForAsync(id, "/jupyter/api/status", bearer, done, RouteDelay * 5, cookie: cookie, accept: "application/json");
+        Assert.True(seen.SentAt < RouteDelay, $"{what} reached the edge after {seen.SentAt}.");
     }
 
     private string SessionCookie(ApiClient client) =>

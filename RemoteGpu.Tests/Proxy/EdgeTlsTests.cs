@@ -119,16 +119,7 @@ public sealed class EdgeTlsTests(PlatformFixture platform) : IDisposable
             keyPath = WriteCertificate([Domain, "*." + Domain], TimeSpan.FromDays(1)).KeyPath;
         }
 
-        var start = new ProcessStartInfo("dotnet", [Repository.ServiceAssembly("RemoteGpu.Proxy")])
-        {
-            WorkingDirectory = Path.Combine(Repository.Root, "RemoteGpu.Proxy"),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Ports.Free()}";
-        start.Environment["ConnectionStrings__remotegpu-db"] = platform.DbConnectionString;
-        start.Environment["ConnectionStrings__redis"] = platform.RedisConnectionString;
-        start.Environment["services__api__http__0"] = platform.ApiAddress.ToString();
+        var start = platform.ServiceStartInfo("RemoteGpu.Proxy", $"http://127.0.0.1:{Ports.Free()}");
         start.Environment["Platform__BaseDomain"] = Domain;
         start.Environment["Edge__Tls__CertificatePath"] = certificatePath;
         start.Environment["Edge__Tls__KeyPath"] = keyPath;
