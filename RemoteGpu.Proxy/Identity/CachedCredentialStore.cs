@@ -120,7 +120,6 @@ internal sealed class CachedCredentialStore(IServiceScopeFactory scopes, ILogger
         var tokens = tokenHashes.Count == 0 ? [] : (await database.FindTokensAsync(tokenHashes, cancellationToken)).ToDictionary(t => t.TokenHash, StringComparer.Ordinal);
 
         // Only after both reads succeeded: a failure leaves every entry as it was.
-        Interlocked.Increment(ref _generation);
         foreach (var id in userIds)
         {
             if (users.TryGetValue(id, out var user))
