@@ -23,67 +23,10 @@ PACKAGES=(
   nginx-light # the nginx contender (/usr/sbin/nginx)
 )
 
-say() { printf '==> %s\n' "$*"; }
-fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO=(sudo)
-else
-  SUDO=()
-fi
-as_root() {
-  if [ "$(id -u)" -ne 0 ] && [ "${#SUDO[@]}" -eq 0 ]; then
-    fail "installing $* needs root: run this script as root or install sudo"
-  fi
-  "${SUDO[@]}" "$@"
-}
-
-systemd_is_init() { [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; }
+# shellcheck source=scripts/lib/apt.sh
+. "$ROOT/scripts/lib/apt.sh"
 
 mkdir -p "$TOOLS"
-
-# ---------------------------------------------------------------- apt packages
-missing_packages() {
-  local pkg status
-  for pkg in "${PACKAGES[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-    [ "$status" = installed ] || printf '%s\n' "$pkg"
-  done
-}
-
-install_packages() {
-  local -a missing
-  mapfile -t missing < <(missing_packages)
-  if [ "${#missing[@]}" -eq 0 ]; then
-    say "packages: wrk and nginx-light present ($(/usr/sbin/nginx -v 2>&1))"
-    return
-  fi
-  command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: this script supports Debian and Ubuntu only"
-  say "packages: installing ${missing[*]} (log: $LOG)"
-
-  # Without systemd nothing supervises nginx.service; keep its postinst from starting it on port 80.
-  local policy_rcd=/usr/sbin/policy-rc.d added_policy=0
-  if ! systemd_is_init && [ ! -e "$policy_rcd" ]; then
-    printf '#!/bin/sh\n# temporary, from RemoteGpu scripts/bench-prerequisites.sh\nexit 101\n' | as_root tee "$policy_rcd" >/dev/null
-    as_root chmod 755 "$policy_rcd"
-    added_policy=1
-  fi
-  local rc=0
-  {
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-  } < /dev/null 2>&1 | sed -E 's#(https?://)[^/[:space:]]+#\1<host>#g' > "$LOG" || rc=$?
-  [ "$added_policy" -eq 0 ] || as_root rm -f "$policy_rcd"
-  if [ "$rc" -ne 0 ]; then
-    tail -n 40 "$LOG" >&2
-    fail "apt-get failed (exit $rc)"
-  fi
-  mapfile -t missing < <(missing_packages)
-  [ "${#missing[@]}" -eq 0 ] || fail "still missing after apt-get install: ${missing[*]}"
-}
 
 # ---------------------------------------------------------------- configurable-http-proxy
 chp_installed_version() {
@@ -116,6 +59,6 @@ install_chp() {
   say "configurable-http-proxy: $CHP_VERSION installed"
 }
 
-install_packages
+install_packages "wrk and nginx-light present ($(/usr/sbin/nginx -v 2>&1))"
 install_chp
 say "bench prerequisites: ready (configurable-http-proxy at $CHP_DIR/node_modules/.bin/configurable-http-proxy)"

@@ -28,24 +28,9 @@ PACKAGES=(
   chromium-driver        # chromedriver for Selenium; tests point at it, so nothing is downloaded
 )
 
-say() { printf '==> %s\n' "$*"; }
-fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO=(sudo)
-else
-  fail "run this script as root or install sudo"
-fi
-as_root() { "${SUDO[@]}" "$@"; }
-
-systemd_is_init() { [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; }
-
-show_log_tail() {
-  printf -- '--- last lines of %s ---\n' "$1" >&2
-  as_root tail -n 40 "$1" >&2 || true
-}
+# shellcheck source=scripts/lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+have_root || fail "run this script as root or install sudo"
 
 # ---------------------------------------------------------------- .NET SDK
 check_dotnet() {
@@ -58,49 +43,6 @@ check_dotnet() {
     fail "the .NET 10 SDK is missing (dotnet --list-sdks shows: ${sdks:-nothing}). Install it (see README.md), then run this again."
   fi
   say "dotnet: SDK $(grep -E '^10\.' <<<"$sdks" | tail -n1 | cut -d' ' -f1)"
-}
-
-# ---------------------------------------------------------------- apt packages
-missing_packages() {
-  local pkg status
-  for pkg in "${PACKAGES[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-    [ "$status" = installed ] || printf '%s\n' "$pkg"
-  done
-}
-
-install_packages() {
-  local -a missing
-  mapfile -t missing < <(missing_packages)
-  if [ "${#missing[@]}" -eq 0 ]; then
-    say "packages: all present"
-    return
-  fi
-  command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: this script supports Debian and Ubuntu only"
-  say "packages: installing ${missing[*]} (log: $LOG)"
-
-  # Without systemd nothing supervises the services these packages would start (postgresql,
-  # redis-server, docker); keep their postinst scripts from starting them. Docker is started
-  # below; the platform runs its own Postgres and Redis on its own ports.
-  local policy_rcd=/usr/sbin/policy-rc.d added_policy=0
-  if ! systemd_is_init && [ ! -e "$policy_rcd" ]; then
-    printf '#!/bin/sh\n# temporary, from RemoteGpu scripts/prerequisites.sh\nexit 101\n' | as_root tee "$policy_rcd" >/dev/null
-    as_root chmod 755 "$policy_rcd"
-    added_policy=1
-  fi
-  local rc=0
-  {
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-  } < /dev/null 2>&1 | sed -E 's#(https?://)[^/[:space:]]+#\1<host>#g' | as_root tee "$LOG" >/dev/null || rc=$?
-  [ "$added_policy" -eq 0 ] || as_root rm -f "$policy_rcd"
-  if [ "$rc" -ne 0 ]; then
-    show_log_tail "$LOG"
-    fail "apt-get failed (exit $rc)"
-  fi
-  mapfile -t missing < <(missing_packages)
-  [ "${#missing[@]}" -eq 0 ] || fail "still missing after apt-get install: ${missing[*]}"
 }
 
 # ---------------------------------------------------------------- Docker engine
@@ -191,7 +133,7 @@ docker_group_for_sudo_user() {
 }
 
 check_dotnet
-install_packages
+install_packages "all present"
 start_docker
 docker_group_for_sudo_user
 say "prerequisites: ready"
