@@ -14,6 +14,6 @@ app.UseExceptionHandler();
 app.UseEdgeTls();
 app.MapDefaultEndpoints();
 app.MapReverseProxy();
-app.MapEnvironmentEdge();
+EnvironmentEdge.MapEnvironmentEdge(app);
 
 app.Run();

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 
 namespace RemoteGpu.AppHost.Testing;
 
@@ -14,7 +15,7 @@ namespace RemoteGpu.AppHost.Testing;
 /// await app.ResourceNotifications.WaitForResourceHealthyAsync("api", cancellationToken);
 /// using var http = app.CreateHttpClient("proxy");
 /// </code>
-/// Every port is a free one, the dashboard is off, the environment is Development, and the state folder is a fresh
+/// Every port is a free one, the dashboard is off, the environment is Development (see <see cref="EnvironmentName"/>), and the state folder is a fresh
 /// temporary one, deleted when the application is disposed — after everything it started has stopped.
 /// </summary>
 public sealed class DistributedApplicationTestingBuilder
@@ -28,6 +29,9 @@ public sealed class DistributedApplicationTestingBuilder
 
     /// <summary>Configuration of highest precedence, applied to the AppHost's builder.</summary>
     public ConfigurationManager Configuration { get; } = new();
+
+    /// <summary>The environment the AppHost and every service it starts run in: Development unless a benchmark wants Production.</summary>
+    public string EnvironmentName { get; set; } = Environments.Development;
 
     public static Task<DistributedApplicationTestingBuilder> CreateAsync(CancellationToken cancellationToken = default) =>
         CreateAsync([], cancellationToken);
@@ -45,7 +49,7 @@ public sealed class DistributedApplicationTestingBuilder
         var entryPoint = typeof(DistributedApplication).Assembly.EntryPoint
             ?? throw new InvalidOperationException("The AppHost assembly has no entry point.");
         var stateDirectory = Directory.CreateTempSubdirectory("remotegpu-apphost-").FullName;
-        var hook = new DistributedApplicationTestingHook(stateDirectory, Configuration);
+        var hook = new DistributedApplicationTestingHook(stateDirectory, EnvironmentName, Configuration);
 
         try
         {

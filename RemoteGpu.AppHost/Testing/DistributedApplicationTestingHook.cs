@@ -8,7 +8,7 @@ namespace RemoteGpu.AppHost.Testing;
 /// the builder the test's settings and captures the built application, so Program.cs's <c>Run()</c> returns at once
 /// — what Aspire's DistributedApplicationFactory does through the host-building diagnostic events.
 /// </summary>
-internal sealed class DistributedApplicationTestingHook(string stateDirectory, IConfiguration testConfiguration)
+internal sealed class DistributedApplicationTestingHook(string stateDirectory, string environmentName, IConfiguration testConfiguration)
 {
     private static readonly AsyncLocal<DistributedApplicationTestingHook?> CurrentHook = new();
 
@@ -22,7 +22,7 @@ internal sealed class DistributedApplicationTestingHook(string stateDirectory, I
 
     public void ConfigureSettings(HostApplicationBuilderSettings settings)
     {
-        settings.EnvironmentName = Environments.Development;
+        settings.EnvironmentName = environmentName;
         // Lowest precedence: appsettings.json, environment variables, arguments and the test's own configuration win.
         settings.Configuration = new ConfigurationManager();
         settings.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using RemoteGpu.Core.Identity;
 using Yarp.ReverseProxy.Forwarder;
@@ -14,6 +15,10 @@ namespace RemoteGpu.Proxy.Edge;
 /// </summary>
 internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterToken) : HttpTransformer
 {
+    private static readonly string[] ForwardedHeaders = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "Forwarded"];
+
+    private readonly byte[]? _jupyterTokenBytes = jupyterToken is null ? null : Encoding.ASCII.GetBytes(jupyterToken);
+
     public override async ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -24,15 +29,9 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
         var request = httpContext.Request;
         proxyRequest.Headers.Remove(HeaderNames.Authorization);
         proxyRequest.Headers.Remove(HeaderNames.Cookie);
-        // From the raw header, not request.Cookies, which would hand back values unescaped.
-        var cookies = request.Headers.Cookie
-            .SelectMany(header => (header ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Where(pair => !pair.StartsWith(PlatformAuthentication.CookieName + "=", StringComparison.Ordinal)
-                && !pair.StartsWith(PlatformAuthentication.EnvironmentCookieName + "=", StringComparison.Ordinal))
-            .ToList();
-        if (cookies.Count > 0)
+        if (WorkspaceCookies(request.Headers.Cookie) is { Length: > 0 } cookies)
         {
-            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Cookie, string.Join("; ", cookies));
+            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Cookie, cookies);
         }
         if (jupyterToken is not null)
         {
@@ -41,7 +40,7 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
             proxyRequest.Headers.Remove(HeaderNames.AcceptEncoding);
         }
 
-        foreach (var name in new[] { "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "Forwarded" })
+        foreach (var name in ForwardedHeaders)
         {
             proxyRequest.Headers.Remove(name);
         }
@@ -90,10 +89,33 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
             return true;
         }
         var body = await content.ReadAsByteArrayAsync(cancellationToken);
-        var cleaned = Redact(body, Encoding.ASCII.GetBytes(jupyterToken));
+        var cleaned = Redact(body, _jupyterTokenBytes!);
         httpContext.Response.ContentLength = cleaned.Length;
         await httpContext.Response.Body.WriteAsync(cleaned, cancellationToken);
         return false;
+    }
+
+    /// <summary>
+    /// The request's cookies less the platform's own (from the raw header, not request.Cookies, which would
+    /// hand back values unescaped); the header as it came when it holds none of them, as most requests do.
+    /// </summary>
+    private static string? WorkspaceCookies(StringValues headers)
+    {
+        if (headers.Count == 0)
+        {
+            return null;
+        }
+        if (headers.Count == 1 && headers[0] is { } single
+            && !single.Contains(PlatformAuthentication.CookieName + "=", StringComparison.Ordinal)
+            && !single.Contains(PlatformAuthentication.EnvironmentCookieName + "=", StringComparison.Ordinal))
+        {
+            return single;
+        }
+        var kept = headers
+            .SelectMany(header => (header ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Where(pair => !pair.StartsWith(PlatformAuthentication.CookieName + "=", StringComparison.Ordinal)
+                && !pair.StartsWith(PlatformAuthentication.EnvironmentCookieName + "=", StringComparison.Ordinal));
+        return string.Join("; ", kept);
     }
 
     /// <summary>Bodies worth scanning; an event stream never ends, so it is passed through as it comes.</summary>

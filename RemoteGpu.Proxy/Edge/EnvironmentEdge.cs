@@ -14,23 +14,38 @@ namespace RemoteGpu.Proxy.Edge;
 /// access audited once per session, and the request forwarded with <see cref="IHttpForwarder"/>:
 /// <c>/jupyter/…</c> unchanged to Jupyter, <c>/code/…</c> without <c>/code</c> to code-server.
 /// </summary>
-internal static class EnvironmentEdge
+internal sealed class EnvironmentEdge(
+    RouteTable routes,
+    TimeProvider time,
+    EnvironmentSecrets secrets,
+    EdgeAccessAudit audit,
+    IHttpForwarder forwarder,
+    EdgeHttpClient client,
+    IOptions<PlatformOptions> platform,
+    ILogger<EnvironmentEdge> logger)
 {
     public const string JupyterService = "jupyter";
     public const string CodeService = "code";
 
     private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(10) };
+    private static readonly EdgeTransformer CodeTransformer = new("/code", jupyterToken: null);
 
-    public static IEndpointConventionBuilder MapEnvironmentEdge(this IEndpointRouteBuilder endpoints)
+    private readonly PlatformOptions _platform = platform.Value;
+
+    /// <summary>
+    /// A plain request delegate over singletons resolved once: the handler runs for every proxied request,
+    /// so it binds no parameters and resolves nothing per request.
+    /// </summary>
+    public static IEndpointConventionBuilder MapEnvironmentEdge(IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var platform = endpoints.ServiceProvider.GetRequiredService<IOptions<PlatformOptions>>().Value;
-        return endpoints.Map("/{**path}", HandleAsync).RequireHost($"*.{platform.BaseDomain}").WithDisplayName("environment edge");
+        var edge = endpoints.ServiceProvider.GetRequiredService<EnvironmentEdge>();
+        return endpoints.Map("/{**path}", edge.HandleAsync).RequireHost($"*.{edge._platform.BaseDomain}").WithDisplayName("environment edge");
     }
 
-    private static async Task HandleAsync(HttpContext context, [AsParameters] EdgeServices services, CancellationToken cancellationToken)
+    private async Task HandleAsync(HttpContext context)
     {
-        if (!services.Routes.TryGet(context.Request.Host.Host, out var route))
+        if (!routes.TryGet(context.Request.Host.Host, out var route))
         {
             await EdgeResponses.WriteAsync(context, StatusCodes.Status404NotFound, "No such environment",
                 $"There is no environment at {context.Request.Host.Host}.");
@@ -68,13 +83,13 @@ internal static class EnvironmentEdge
         if (!authenticated.Succeeded
             || authenticated.Principal.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired))
         {
-            await ChallengeAsync(context, services.Platform.Value, route.EnvironmentId);
+            await ChallengeAsync(context, _platform, route.EnvironmentId);
             return;
         }
         context.User = authenticated.Principal;
 
         // Owner and live grants travel with the route: deciding costs no query.
-        var granted = route.IsGranted(context.User.UserId(), services.Time.GetUtcNow());
+        var granted = route.IsGranted(context.User.UserId(), time.GetUtcNow());
         if (EnvironmentAccess.Decide(context.User, route.OwnerId, granted) == EnvironmentRight.None)
         {
             await EdgeResponses.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
@@ -96,29 +111,17 @@ internal static class EnvironmentEdge
             return;
         }
 
-        await services.Audit.RecordOnceAsync(context, route.EnvironmentId, service, cancellationToken);
+        var cancellationToken = context.RequestAborted;
+        await audit.RecordOnceAsync(context, route.EnvironmentId, service, cancellationToken);
 
-        var transformer = service == JupyterService
-            ? new EdgeTransformer(string.Empty, route.JupyterToken(services.Secrets))
-            : new EdgeTransformer("/code", jupyterToken: null);
-        var error = await services.Forwarder.SendAsync(context, upstream, services.Client.Invoker, RequestConfig, transformer, cancellationToken);
+        var transformer = service == JupyterService ? route.JupyterTransformer(secrets) : CodeTransformer;
+        var error = await forwarder.SendAsync(context, upstream, client.Invoker, RequestConfig, transformer, cancellationToken);
         if (error != ForwarderError.None)
         {
-            ProxyLog.ForwardFailed(services.Logger, route.EnvironmentId, service,
+            ProxyLog.ForwardFailed(logger, route.EnvironmentId, service,
                 context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString());
         }
     }
-
-    /// <summary>What the edge handler needs, bundled for <c>[AsParameters]</c>.</summary>
-    internal sealed record EdgeServices(
-        RouteTable Routes,
-        TimeProvider Time,
-        EnvironmentSecrets Secrets,
-        EdgeAccessAudit Audit,
-        IHttpForwarder Forwarder,
-        EdgeHttpClient Client,
-        IOptions<PlatformOptions> Platform,
-        ILogger<EdgeHttpClient> Logger);
 
     /// <summary>
     /// Anonymous: an API client gets 401; a browser goes through the platform host, which signs it in if

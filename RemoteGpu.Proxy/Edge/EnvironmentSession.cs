@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using RemoteGpu.Core.Identity;
 using StackExchange.Redis;
 
@@ -21,9 +22,14 @@ internal static class EnvironmentSession
     public static async Task<AuthenticateResult> AuthenticateAsync(HttpContext context, string environmentId)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var platform = await context.AuthenticateAsync(PlatformAuthentication.Scheme);
+        // The platform scheme's choice made here, straight to the one handler it would forward to.
         // A bearer token speaks for itself: when it fails, no cookie stands in for it.
-        if (platform.Succeeded || context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return await context.AuthenticateAsync(ApiTokenAuthenticationHandler.SchemeName);
+        }
+        var platform = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        if (platform.Succeeded)
         {
             return platform;
         }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
@@ -35,11 +36,20 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddSingleton<CachedCredentialStore>();
         builder.Services.AddSingleton<ICredentialStore>(services => services.GetRequiredService<CachedCredentialStore>());
         builder.AddPlatformAuthentication();
+        // No default scheme, so the authentication middleware does nothing: the edge authenticates an
+        // environment host's request itself, with the one handler it needs (EnvironmentSession), and the
+        // platform host's requests are the Api's to authenticate.
+        builder.Services.PostConfigure<AuthenticationOptions>(options =>
+        {
+            options.DefaultScheme = null;
+            options.DefaultAuthenticateScheme = null;
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<EdgeUnavailableHandler>();
         builder.Services.AddSingleton<RouteTable>();
         builder.Services.AddHostedService<RouteTableLoader>();
         builder.Services.AddSingleton<EdgeHttpClient>();
         builder.Services.AddSingleton<EdgeAccessAudit>();
+        builder.Services.AddSingleton<EnvironmentEdge>();
     }
 }

@@ -1,11 +1,12 @@
 using RemoteGpu.Core.Environments;
+using RemoteGpu.Proxy.Edge;
 
 namespace RemoteGpu.Proxy.Routing;
 
 /// <summary>
 /// What the edge knows about one environment host: enough to answer 404/403/503 without a query (its
-/// owner and live grants come with it), and where to forward. The Jupyter token stays protected until first needed, then is kept with the route; a
-/// change to the row replaces the route, and with it the cached token.
+/// owner and live grants come with it), and where to forward. The Jupyter token stays protected until first needed, then is kept with the route (in its
+/// transformer); a change to the row replaces the route, and with it the cached token.
 /// </summary>
 internal sealed class EnvironmentRoute(
     string environmentId,
@@ -16,7 +17,7 @@ internal sealed class EnvironmentRoute(
     string? jupyterTokenProtected,
     IReadOnlyDictionary<Guid, DateTimeOffset> grants)
 {
-    private string? _jupyterToken;
+    private EdgeTransformer? _jupyterTransformer;
 
     public string EnvironmentId { get; } = environmentId;
     public EnvironmentStatus Status { get; } = status;
@@ -28,13 +29,11 @@ internal sealed class EnvironmentRoute(
     /// <summary>Whether <paramref name="userId"/> holds a grant that is still live at <paramref name="now"/>.</summary>
     public bool IsGranted(Guid userId, DateTimeOffset now) => grants.TryGetValue(userId, out var expires) && expires > now;
 
-    public string? JupyterToken(EnvironmentSecrets secrets)
+    /// <summary>How requests to this environment's Jupyter are shaped, its token unprotected once and kept with the route.</summary>
+    public EdgeTransformer JupyterTransformer(EnvironmentSecrets secrets)
     {
         ArgumentNullException.ThrowIfNull(secrets);
-        if (JupyterTokenProtected is null)
-        {
-            return null;
-        }
-        return _jupyterToken ??= secrets.Unprotect(JupyterTokenProtected);
+        return _jupyterTransformer ??= new EdgeTransformer(string.Empty,
+            JupyterTokenProtected is null ? null : secrets.Unprotect(JupyterTokenProtected));
     }
 }
