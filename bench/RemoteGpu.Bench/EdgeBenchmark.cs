@@ -27,6 +27,15 @@ namespace RemoteGpu.Bench;
 internal static class EdgeBenchmark
 {
     private const string AdminPassword = "Bench-admin-pass-1";
+
+    private static readonly Dictionary<string, string> UpstreamRuntime = new()
+    {
+        ["DOTNET_gcServer"] = "1",
+        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+    };
+
+    /// <summary>The bare YARP reference as a YARP user would run it: server GC, runtime defaults otherwise.</summary>
+    private static readonly Dictionary<string, string> BareYarpRuntime = new() { ["DOTNET_gcServer"] = "1" };
     private static readonly TimeSpan PropagationTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromMinutes(5);
 
@@ -68,10 +77,13 @@ internal static class EdgeBenchmark
 
         // The other contenders first: they must not inherit --edge-env, which is set for the topology below.
         Console.WriteLine($"Starting the upstream, bare YARP, nginx and configurable-http-proxy {EdgeTools.ChpVersion}...");
-        await using var upstream = EdgeContenders.StartDotnet("upstream", EdgeUpstream.Command, Invariant(upstreamPort));
+        // The upstream serves every contender and should cost each the same per request. Left to spin-wait for
+        // work (the thread pool's default), it burns more CPU the slower its caller is, and on 2 cores that
+        // CPU is taken from the proxy under test; so it blocks instead.
+        await using var upstream = EdgeContenders.StartDotnet("upstream", UpstreamRuntime, EdgeUpstream.Command, Invariant(upstreamPort));
         var routesFile = Path.Combine(work, "yarp-routes.txt");
         await File.WriteAllLinesAsync(routesFile, small.Select(id => $"{id}.localhost {upstreamAddress}"));
-        await using var yarp = EdgeContenders.StartDotnet("bare YARP", EdgeBareYarp.Command, Invariant(yarpPort), routesFile);
+        await using var yarp = EdgeContenders.StartDotnet("bare YARP", BareYarpRuntime, EdgeBareYarp.Command, Invariant(yarpPort), routesFile);
         await using var nginx = await EdgeContenders.StartNginxAsync(tools.Nginx!, Path.Combine(work, "nginx"), nginxPort, upstreamAddress, small);
         await using var chp = await EdgeContenders.StartChpAsync(tools, chpPort, chpApiPort, upstreamAddress, small);
 
@@ -81,6 +93,8 @@ internal static class EdgeBenchmark
         }
         Console.WriteLine("Starting the topology (Release build recommended)...");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync();
+        // As deployed: no developer exception page or other Development-only middleware in the measured path.
+        builder.EnvironmentName = Environments.Production;
         builder.Configuration["Parameters:admin-password"] = AdminPassword;
         await using var app = await builder.BuildAsync();
         await app.StartAsync();
@@ -101,15 +115,17 @@ internal static class EdgeBenchmark
         }
 
         var target = small[0];
-        var edge = new Contender("edge (RemoteGpu.Proxy)", app.GetEndpoint("proxy").Port, target);
-        var bare = new Contender("bare YARP catch-all", yarpPort, target);
+        var edgePid = app.ResourceNotifications.GetSnapshot("proxy").ProcessId
+            ?? throw new InvalidOperationException("The proxy resource reports no process id.");
+        var edge = new Contender("edge (RemoteGpu.Proxy)", app.GetEndpoint("proxy").Port, target, edgePid);
+        var bare = new Contender("bare YARP catch-all", yarpPort, target, yarp.ProcessId);
         var contenders = new (Contender Contender, ChildProcess? Process)[]
         {
-            (new Contender("upstream, direct", upstreamPort, target), upstream),
+            (new Contender("upstream, direct", upstreamPort, target, upstream.ProcessId), upstream),
             (edge, null),
             (bare, yarp),
-            (new Contender($"nginx {NginxVersion(tools.Nginx!)}", nginxPort, target), nginx),
-            (new Contender($"configurable-http-proxy {EdgeTools.ChpVersion}", chpPort, target), chp),
+            (new Contender($"nginx {NginxVersion(tools.Nginx!)}", nginxPort, target, nginx.ProcessId), nginx),
+            (new Contender($"configurable-http-proxy {EdgeTools.ChpVersion}", chpPort, target, chp.ProcessId), chp),
         };
         using var http = EdgeContenders.CreateClient();
         foreach (var (contender, process) in contenders)
@@ -132,7 +148,7 @@ internal static class EdgeBenchmark
         Console.WriteLine($"{options.Environments} environments in the route table");
         var edgeLog = app.ResourceLogs["proxy"];
         var linesBefore = 0L;
-        var first = await MeasureAsync(wrk, options, authorization, contenders.Select(c => c.Contender).ToList(), () => linesBefore = NextLine(edgeLog));
+        var first = await MeasureAsync(wrk, options, authorization, upstream.ProcessId, contenders.Select(c => c.Contender).ToList(), () => linesBefore = NextLine(edgeLog));
         ReportEdgeLogging(edgeLog, linesBefore, first[edge.Name]);
 
         Console.WriteLine();
@@ -152,7 +168,7 @@ internal static class EdgeBenchmark
         Console.WriteLine($"{bulk.Count} more environments: COPY committed in {committed.TotalSeconds:F1} s; " +
             $"the edge had them all {watch.Elapsed.TotalSeconds:F1} s after the start");
         Console.WriteLine($"{options.LargeTable + 1} environments in the route table (the edge; bare YARP still has {options.Environments}, as a drift reference)");
-        var second = await MeasureAsync(wrk, options, authorization, [edge, bare]);
+        var second = await MeasureAsync(wrk, options, authorization, upstream.ProcessId, [edge, bare]);
 
         Console.WriteLine();
         Console.WriteLine($"Route propagation at {options.LargeTable + 1}+ routes: {options.PropagationSamples} rows, one at a time, " +
@@ -181,12 +197,12 @@ internal static class EdgeBenchmark
 
     /// <summary>A warm-up run per contender, then <see cref="EdgeBenchmarkOptions.Rounds"/> rounds of all of them in turn.</summary>
     private static async Task<Dictionary<string, List<WrkResult>>> MeasureAsync(
-        Wrk wrk, EdgeBenchmarkOptions options, string authorization, IReadOnlyList<Contender> contenders, Action? warmedUp = null)
+        Wrk wrk, EdgeBenchmarkOptions options, string authorization, int upstreamPid, IReadOnlyList<Contender> contenders, Action? warmedUp = null)
     {
         foreach (var contender in contenders)
         {
-            var warm = await wrk.RunAsync(contender.Url, contender.Host, authorization, options.WarmUp);
-            Console.WriteLine($"  warm-up  {contender.Name,-36} {warm.RequestsPerSecond,10:F0} req/s   p99 {warm.P99Ms,8:F2} ms{Errors(warm)}");
+            var warm = await RunAsync(wrk, contender, authorization, upstreamPid, options.WarmUp);
+            Console.WriteLine($"  warm-up  {contender.Name,-36} {Describe(warm)}");
         }
         warmedUp?.Invoke();
         var results = contenders.ToDictionary(c => c.Name, _ => new List<WrkResult>());
@@ -194,13 +210,30 @@ internal static class EdgeBenchmark
         {
             foreach (var contender in contenders)
             {
-                var result = await wrk.RunAsync(contender.Url, contender.Host, authorization, options.Duration);
+                var result = await RunAsync(wrk, contender, authorization, upstreamPid, options.Duration);
                 results[contender.Name].Add(result);
-                Console.WriteLine($"  round {round}  {contender.Name,-36} {result.RequestsPerSecond,10:F0} req/s   p99 {result.P99Ms,8:F2} ms{Errors(result)}");
+                Console.WriteLine($"  round {round}  {contender.Name,-36} {Describe(result)}");
             }
         }
         return results;
     }
+
+    /// <summary>One wrk run, with the CPU time the contender and the upstream spent on each request meanwhile.</summary>
+    private static async Task<WrkResult> RunAsync(Wrk wrk, Contender contender, string authorization, int upstreamPid, TimeSpan duration)
+    {
+        var (contenderBefore, upstreamBefore) = (ProcessCpu.TreeTime(contender.ProcessId), ProcessCpu.TreeTime(upstreamPid));
+        var result = await wrk.RunAsync(contender.Url, contender.Host, authorization, duration);
+        var (contenderAfter, upstreamAfter) = (ProcessCpu.TreeTime(contender.ProcessId), ProcessCpu.TreeTime(upstreamPid));
+        var requests = Math.Max(1, result.Requests);
+        return result with
+        {
+            CpuUs = (contenderAfter - contenderBefore).TotalMicroseconds / requests,
+            UpstreamCpuUs = (upstreamAfter - upstreamBefore).TotalMicroseconds / requests,
+        };
+    }
+
+    private static string Describe(WrkResult result) =>
+        $"{result.RequestsPerSecond,10:F0} req/s   p99 {result.P99Ms,8:F2} ms   CPU {result.CpuUs,6:F1} us/req (upstream {result.UpstreamCpuUs,5:F1}){Errors(result)}";
 
     private static async Task<List<double>> PropagationAsync(
         HttpClient http, EdgeRows rows, Contender edge, EnvironmentIds ids, string authorization, EdgeBenchmarkOptions options)
@@ -248,6 +281,8 @@ internal static class EdgeBenchmark
     {
         double Rps(Dictionary<string, List<WrkResult>> results, Contender c) => Percentiles.Of([.. results[c.Name].Select(r => r.RequestsPerSecond)], 0.5);
         double P99(Dictionary<string, List<WrkResult>> results, Contender c) => Percentiles.Of([.. results[c.Name].Select(r => r.P99Ms)], 0.5);
+        double Cpu(Dictionary<string, List<WrkResult>> results, Contender c) => Percentiles.Of([.. results[c.Name].Select(r => r.CpuUs)], 0.5);
+        double UpstreamCpu(Dictionary<string, List<WrkResult>> results, Contender c) => Percentiles.Of([.. results[c.Name].Select(r => r.UpstreamCpuUs)], 0.5);
         var (nginx, chp) = (contenders[3], contenders[4]);
         var met = true;
 
@@ -261,10 +296,11 @@ internal static class EdgeBenchmark
 
         Console.WriteLine();
         Console.WriteLine($"Medians of {options.Rounds} rounds, {options.Environments} environments in the route table");
-        Console.WriteLine($"  {"contender",-46} {"req/s",10} {"p99 ms",10}");
+        Console.WriteLine($"  {"contender",-46} {"req/s",10} {"p99 ms",10} {"CPU us/req",12} {"upstream's",12}");
         foreach (var contender in contenders)
         {
-            Console.WriteLine($"  {contender.Name,-46} {Rps(first, contender),10:F0} {P99(first, contender),10:F2}");
+            Console.WriteLine($"  {contender.Name,-46} {Rps(first, contender),10:F0} {P99(first, contender),10:F2} " +
+                $"{Cpu(first, contender),12:F1} {UpstreamCpu(first, contender),12:F1}");
         }
         Console.WriteLine("Ratios of requests/s");
         Ratio("edge / bare YARP", Rps(first, edge) / Rps(first, bare), 0.90, "  (edge costs at most 10% more)");
@@ -272,6 +308,10 @@ internal static class EdgeBenchmark
         Ratio("edge / configurable-http-proxy", Rps(first, edge) / Rps(first, chp), 2.50);
         Ratio("bare YARP / nginx", Rps(first, bare) / Rps(first, nginx), null);
         Ratio("bare YARP / configurable-http-proxy", Rps(first, bare) / Rps(first, chp), null);
+        Console.WriteLine("Ratios of CPU time per request (lower is better; what each proxy's own work costs, however the cores were shared)");
+        Console.WriteLine($"  {"edge / bare YARP",-46} {Cpu(first, edge) / Cpu(first, bare),8:F3}");
+        Console.WriteLine($"  {"edge / nginx",-46} {Cpu(first, edge) / Cpu(first, nginx),8:F3}");
+        Console.WriteLine($"  {"edge / configurable-http-proxy",-46} {Cpu(first, edge) / Cpu(first, chp),8:F3}");
         Console.WriteLine("Ratios of p99 latency (lower is better)");
         Console.WriteLine($"  {"edge / bare YARP",-46} {P99(first, edge) / P99(first, bare),8:F3}");
         Console.WriteLine($"  {"edge / nginx",-46} {P99(first, edge) / P99(first, nginx),8:F3}");

@@ -8,8 +8,11 @@ using System.Text.Json;
 
 namespace RemoteGpu.Bench;
 
-/// <summary>What wrk is pointed at: a loopback port, and the Host header an environment's URL gives there.</summary>
-internal sealed record Contender(string Name, int Port, string EnvironmentId)
+/// <summary>
+/// What wrk is pointed at: a loopback port, and the Host header an environment's URL gives there; and the
+/// process (with its children) that serves it, whose CPU time is measured.
+/// </summary>
+internal sealed record Contender(string Name, int Port, string EnvironmentId, int ProcessId)
 {
     public string Host => $"{EnvironmentId}.localhost:{Port.ToString(CultureInfo.InvariantCulture)}";
 
@@ -92,11 +95,10 @@ internal static class EdgeContenders
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>This benchmark's own assembly in one of its child modes, with the edge's GC (server: the Web SDK's default).</summary>
-    public static ChildProcess StartDotnet(string name, params string[] arguments)
+    public static ChildProcess StartDotnet(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        return ChildProcess.Start(name, dotnet, [typeof(EdgeContenders).Assembly.Location, .. arguments],
-            new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" });
+        return ChildProcess.Start(name, dotnet, [typeof(EdgeContenders).Assembly.Location, .. arguments], environment);
     }
 
     /// <summary>

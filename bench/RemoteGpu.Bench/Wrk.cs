@@ -8,6 +8,12 @@ namespace RemoteGpu.Bench;
 internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Requests, long Non2xx, long SocketErrors)
 {
     public long Errors => Non2xx + SocketErrors;
+
+    /// <summary>CPU time of the contender's process tree per request, in microseconds.</summary>
+    public double CpuUs { get; init; }
+
+    /// <summary>CPU time of the upstream per request while this contender was measured, in microseconds.</summary>
+    public double UpstreamCpuUs { get; init; }
 }
 
 /// <summary>

@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace RemoteGpu.Bench;
+
+/// <summary>
+/// CPU time (user + system) used so far by a process and every process below it, from <c>/proc</c>:
+/// a contender started under the benchmark's watchdog, or nginx's master with its workers, counts whole.
+/// Requests per second depend on how the 2 cores are shared out; CPU per request says what each
+/// request cost the process that served it.
+/// </summary>
+internal static class ProcessCpu
+{
+    /// <summary>USER_HZ, the unit of <c>/proc/&lt;pid&gt;/stat</c>'s times: 100 on every Linux architecture .NET runs on.</summary>
+    private const double TicksPerSecond = 100;
+
+    public static TimeSpan TreeTime(int rootPid)
+    {
+        var stats = new List<(int Pid, int Parent, long Ticks)>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                // After the command name in parentheses: state ppid … utime(14) stime(15), counting from pid as 1.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                stats.Add((pid, int.Parse(fields[1], CultureInfo.InvariantCulture),
+                    long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)));
+            }
+            catch (IOException)
+            {
+                // The process ended while the table was read.
+            }
+        }
+
+        var tree = new HashSet<int> { rootPid };
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var (pid, parent, _) in stats)
+            {
+                if (tree.Contains(parent) && tree.Add(pid))
+                {
+                    grew = true;
+                }
+            }
+        }
+        while (grew);
+        return TimeSpan.FromSeconds(stats.Where(s => tree.Contains(s.Pid)).Sum(s => s.Ticks) / TicksPerSecond);
+    }
+}
