@@ -112,7 +112,25 @@ public static class PlatformAuthentication
         },
     };
 
-    public static void AddPlatformAuthentication(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// The handler the platform scheme forwards to: the API-token one for <c>Authorization: Bearer</c>,
+    /// the session cookie's otherwise.
+    /// </summary>
+    public static string HandlerSchemeFor(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            ? ApiTokenAuthenticationHandler.SchemeName
+            : CookieAuthenticationDefaults.AuthenticationScheme;
+    }
+
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="asDefault">
+    /// Whether <see cref="Scheme"/> is the default scheme, which the authentication middleware runs on every
+    /// request. The edge passes <c>false</c>: it authenticates an environment host's request itself, and
+    /// the platform host's requests are the Api's to authenticate.
+    /// </param>
+    public static void AddPlatformAuthentication(this IHostApplicationBuilder builder, bool asDefault = true)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
@@ -123,12 +141,9 @@ public static class PlatformAuthentication
         services.TryAddScoped<DatabaseCredentialStore>();
         services.TryAddScoped<ICredentialStore>(provider => provider.GetRequiredService<DatabaseCredentialStore>());
 
-        services.AddAuthentication(Scheme)
+        (asDefault ? services.AddAuthentication(Scheme) : services.AddAuthentication())
             .AddPolicyScheme(Scheme, "Cookie or API token", options =>
-                options.ForwardDefaultSelector = context =>
-                    context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                        ? ApiTokenAuthenticationHandler.SchemeName
-                        : CookieAuthenticationDefaults.AuthenticationScheme)
+                options.ForwardDefaultSelector = context => HandlerSchemeFor(context.Request))
             .AddCookie()
             .AddCookie(EnvironmentScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);

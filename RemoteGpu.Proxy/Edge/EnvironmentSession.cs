@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using RemoteGpu.Core.Identity;
 using StackExchange.Redis;
 
@@ -22,14 +21,11 @@ internal static class EnvironmentSession
     public static async Task<AuthenticateResult> AuthenticateAsync(HttpContext context, string environmentId)
     {
         ArgumentNullException.ThrowIfNull(context);
-        // The platform scheme's choice made here, straight to the one handler it would forward to.
-        // A bearer token speaks for itself: when it fails, no cookie stands in for it.
-        if (context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return await context.AuthenticateAsync(ApiTokenAuthenticationHandler.SchemeName);
-        }
-        var platform = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-        if (platform.Succeeded)
+        // Straight to the handler the platform scheme would forward to. A bearer token speaks for itself:
+        // when it fails, no cookie stands in for it.
+        var scheme = PlatformAuthentication.HandlerSchemeFor(context.Request);
+        var platform = await context.AuthenticateAsync(scheme);
+        if (platform.Succeeded || scheme == ApiTokenAuthenticationHandler.SchemeName)
         {
             return platform;
         }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
@@ -35,15 +34,8 @@ internal static class ApplicationServiceExtensions
         // its database default stays out of the way.
         builder.Services.AddSingleton<CachedCredentialStore>();
         builder.Services.AddSingleton<ICredentialStore>(services => services.GetRequiredService<CachedCredentialStore>());
-        builder.AddPlatformAuthentication();
-        // No default scheme, so the authentication middleware does nothing: the edge authenticates an
-        // environment host's request itself, with the one handler it needs (EnvironmentSession), and the
-        // platform host's requests are the Api's to authenticate.
-        builder.Services.PostConfigure<AuthenticationOptions>(options =>
-        {
-            options.DefaultScheme = null;
-            options.DefaultAuthenticateScheme = null;
-        });
+        // Not the default: the edge authenticates with the one handler a request needs (EnvironmentSession).
+        builder.AddPlatformAuthentication(asDefault: false);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<EdgeUnavailableHandler>();
         builder.Services.AddSingleton<RouteTable>();
