@@ -29,34 +29,32 @@ internal sealed class CachedCredentialStore(IServiceScopeFactory scopes, ILogger
 
     public int TokenCount => _tokens.Count;
 
-    public async ValueTask<UserCredentialState?> FindUserAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        if (_users.TryGetValue(userId, out var cached))
-        {
-            return cached;
-        }
-        var generation = Interlocked.Read(ref _generation);
-        var user = await ReadAsync((database, ct) => database.FindUserAsync(userId, ct), cancellationToken);
-        if (user is not null && Interlocked.Read(ref _generation) == generation)
-        {
-            _users.TryAdd(userId, user);
-        }
-        return user;
-    }
+    public ValueTask<UserCredentialState?> FindUserAsync(Guid userId, CancellationToken cancellationToken) =>
+        GetOrReadAsync(_users, userId, (database, ct) => database.FindUserAsync(userId, ct), cancellationToken);
 
-    public async ValueTask<ApiTokenState?> FindTokenAsync(string tokenHash, CancellationToken cancellationToken)
+    public ValueTask<ApiTokenState?> FindTokenAsync(string tokenHash, CancellationToken cancellationToken) =>
+        GetOrReadAsync(_tokens, tokenHash, (database, ct) => database.FindTokenAsync(tokenHash, ct), cancellationToken);
+
+    /// <summary>The cached entry, or the one read from Postgres, kept unless a refresh started meanwhile.</summary>
+    private async ValueTask<T?> GetOrReadAsync<TKey, T>(
+        ConcurrentDictionary<TKey, T> cache,
+        TKey key,
+        Func<DatabaseCredentialStore, CancellationToken, ValueTask<T?>> read,
+        CancellationToken cancellationToken)
+        where TKey : notnull
+        where T : class
     {
-        if (_tokens.TryGetValue(tokenHash, out var cached))
+        if (cache.TryGetValue(key, out var cached))
         {
             return cached;
         }
         var generation = Interlocked.Read(ref _generation);
-        var token = await ReadAsync((database, ct) => database.FindTokenAsync(tokenHash, ct), cancellationToken);
-        if (token is not null && Interlocked.Read(ref _generation) == generation)
+        var value = await ReadAsync(read, cancellationToken);
+        if (value is not null && Interlocked.Read(ref _generation) == generation)
         {
-            _tokens.TryAdd(tokenHash, token);
+            cache.TryAdd(key, value);
         }
-        return token;
+        return value;
     }
 
     /// <summary>

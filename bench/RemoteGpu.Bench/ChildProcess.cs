@@ -40,7 +40,7 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public string Name { get; }
 
-    /// <summary>The watchdog's; the program runs below it (<see cref="ProcessCpu.TreeTime"/> counts both).</summary>
+    /// <summary>The watchdog's; the program runs below it (<see cref="ProcessCpu.TreeTimes"/> counts both).</summary>
     public int ProcessId => _process.Id;
 
     public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)

@@ -221,14 +221,14 @@ internal static class EdgeBenchmark
     /// <summary>One wrk run, with the CPU time the contender and the upstream spent on each request meanwhile.</summary>
     private static async Task<WrkResult> RunAsync(Wrk wrk, Contender contender, string authorization, int upstreamPid, TimeSpan duration)
     {
-        var (contenderBefore, upstreamBefore) = (ProcessCpu.TreeTime(contender.ProcessId), ProcessCpu.TreeTime(upstreamPid));
+        var before = ProcessCpu.TreeTimes(contender.ProcessId, upstreamPid);
         var result = await wrk.RunAsync(contender.Url, contender.Host, authorization, duration);
-        var (contenderAfter, upstreamAfter) = (ProcessCpu.TreeTime(contender.ProcessId), ProcessCpu.TreeTime(upstreamPid));
+        var after = ProcessCpu.TreeTimes(contender.ProcessId, upstreamPid);
         var requests = Math.Max(1, result.Requests);
         return result with
         {
-            CpuUs = (contenderAfter - contenderBefore).TotalMicroseconds / requests,
-            UpstreamCpuUs = (upstreamAfter - upstreamBefore).TotalMicroseconds / requests,
+            CpuUs = (after[0] - before[0]).TotalMicroseconds / requests,
+            UpstreamCpuUs = (after[1] - before[1]).TotalMicroseconds / requests,
         };
     }
 

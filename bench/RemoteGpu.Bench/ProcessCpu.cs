@@ -13,7 +13,8 @@ internal static class ProcessCpu
     /// <summary>USER_HZ, the unit of <c>/proc/&lt;pid&gt;/stat</c>'s times: 100 on every Linux architecture .NET runs on.</summary>
     private const double TicksPerSecond = 100;
 
-    public static TimeSpan TreeTime(int rootPid)
+    /// <summary>The CPU time of each root's tree, from one reading of the process table.</summary>
+    public static TimeSpan[] TreeTimes(params int[] rootPids)
     {
         var stats = new List<(int Pid, int Parent, long Ticks)>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
@@ -36,6 +37,11 @@ internal static class ProcessCpu
             }
         }
 
+        return [.. rootPids.Select(root => TreeTime(stats, root))];
+    }
+
+    private static TimeSpan TreeTime(List<(int Pid, int Parent, long Ticks)> stats, int rootPid)
+    {
         var tree = new HashSet<int> { rootPid };
         bool grew;
         do
