@@ -18,6 +18,7 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
     private static readonly string[] ForwardedHeaders = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "Forwarded"];
 
     private readonly byte[]? _jupyterTokenBytes = jupyterToken is null ? null : Encoding.ASCII.GetBytes(jupyterToken);
+    private readonly string? _jupyterAuthorization = jupyterToken is null ? null : "token " + jupyterToken;
 
     public override async ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -33,9 +34,9 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
         {
             proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Cookie, cookies);
         }
-        if (jupyterToken is not null)
+        if (_jupyterAuthorization is not null)
         {
-            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Authorization, "token " + jupyterToken);
+            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Authorization, _jupyterAuthorization);
             // Bodies are scanned for the token on the way back, so they must come uncompressed.
             proxyRequest.Headers.Remove(HeaderNames.AcceptEncoding);
         }
@@ -71,12 +72,21 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
             return proxied;
         }
 
-        foreach (var header in httpContext.Response.Headers.ToList())
+        List<string>? echoing = null;
+        foreach (var header in httpContext.Response.Headers)
         {
-            if (header.Value.Any(v => v is not null && v.Contains(jupyterToken, StringComparison.Ordinal)))
+            foreach (var value in header.Value)
             {
-                httpContext.Response.Headers.Remove(header.Key);
+                if (value is not null && value.Contains(jupyterToken, StringComparison.Ordinal))
+                {
+                    (echoing ??= []).Add(header.Key);
+                    break;
+                }
             }
+        }
+        foreach (var name in echoing ?? [])
+        {
+            httpContext.Response.Headers.Remove(name);
         }
 
         // Jupyter writes the token it was authenticated with into its pages' config; the browser needs no

@@ -1,8 +1,10 @@
 using System.Net;
+using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
+using RemoteGpu.Proxy.Identity;
 using RemoteGpu.Proxy.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -21,6 +23,7 @@ internal sealed class EnvironmentEdge(
     EdgeAccessAudit audit,
     IHttpForwarder forwarder,
     EdgeHttpClient client,
+    CachedCredentialStore credentials,
     IOptions<PlatformOptions> platform,
     ILogger<EnvironmentEdge> logger)
 {
@@ -31,6 +34,7 @@ internal sealed class EnvironmentEdge(
     private static readonly EdgeTransformer CodeTransformer = new("/code", jupyterToken: null);
 
     private readonly PlatformOptions _platform = platform.Value;
+    private readonly Func<UserCredentialState, ClaimsPrincipal> _tokenPrincipal = credentials.TokenPrincipal;
 
     /// <summary>
     /// A plain request delegate over singletons resolved once: the handler runs for every proxied request,
@@ -79,7 +83,7 @@ internal sealed class EnvironmentEdge(
             return;
         }
 
-        var authenticated = await EnvironmentSession.AuthenticateAsync(context, route.EnvironmentId);
+        var authenticated = await EnvironmentSession.AuthenticateAsync(context, route.EnvironmentId, credentials, time, _tokenPrincipal);
         if (!authenticated.Succeeded
             || authenticated.Principal.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired))
         {

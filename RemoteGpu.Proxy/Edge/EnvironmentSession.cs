@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using RemoteGpu.Core.Identity;
 using StackExchange.Redis;
@@ -18,14 +19,21 @@ internal static class EnvironmentSession
     /// Who the caller is on this environment host: the platform session or an API token as everywhere,
     /// otherwise the environment cookie — and that only when it was issued for this very environment.
     /// </summary>
-    public static async Task<AuthenticateResult> AuthenticateAsync(HttpContext context, string environmentId)
+    public static async Task<AuthenticateResult> AuthenticateAsync(
+        HttpContext context, string environmentId, ICredentialStore store, TimeProvider time, Func<UserCredentialState, ClaimsPrincipal> tokenPrincipal)
     {
         ArgumentNullException.ThrowIfNull(context);
         // Straight to the handler the platform scheme would forward to. A bearer token speaks for itself:
-        // when it fails, no cookie stands in for it.
+        // when it fails, no cookie stands in for it; and it is checked without the authentication service,
+        // whose request scope and handler instance would be most of what a proxied request allocates.
         var scheme = PlatformAuthentication.HandlerSchemeFor(context.Request);
+        if (scheme == ApiTokenAuthenticationHandler.SchemeName)
+        {
+            return await ApiTokenAuthenticationHandler.AuthenticateAsync(
+                context.Request.Headers.Authorization.ToString(), store, time, context.RequestAborted, tokenPrincipal);
+        }
         var platform = await context.AuthenticateAsync(scheme);
-        if (platform.Succeeded || scheme == ApiTokenAuthenticationHandler.SchemeName)
+        if (platform.Succeeded)
         {
             return platform;
         }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
 using Npgsql;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Proxy.Edge;
@@ -15,9 +17,12 @@ namespace RemoteGpu.Proxy.Identity;
 internal sealed class CachedCredentialStore(IServiceScopeFactory scopes, ILogger<CachedCredentialStore> logger) : ICredentialStore
 {
     private static readonly TimeSpan MissTimeout = TimeSpan.FromSeconds(5);
+    private static readonly ConditionalWeakTable<UserCredentialState, ClaimsPrincipal>.CreateValueCallback CreateTokenPrincipal =
+        ApiTokenAuthenticationHandler.CreatePrincipal;
 
     private readonly ConcurrentDictionary<Guid, UserCredentialState> _users = new();
     private readonly ConcurrentDictionary<string, ApiTokenState> _tokens = new(StringComparer.Ordinal);
+    private readonly ConditionalWeakTable<UserCredentialState, ClaimsPrincipal> _tokenPrincipals = [];
 
     /// <summary>
     /// Bumped by every refresh: a read from Postgres that started before one may carry what the refresh
@@ -30,26 +35,37 @@ internal sealed class CachedCredentialStore(IServiceScopeFactory scopes, ILogger
     public int TokenCount => _tokens.Count;
 
     public ValueTask<UserCredentialState?> FindUserAsync(Guid userId, CancellationToken cancellationToken) =>
-        GetOrReadAsync(_users, userId, (database, ct) => database.FindUserAsync(userId, ct), cancellationToken);
+        GetOrReadAsync(_users, userId, static (database, id, ct) => database.FindUserAsync(id, ct), cancellationToken);
 
     public ValueTask<ApiTokenState?> FindTokenAsync(string tokenHash, CancellationToken cancellationToken) =>
-        GetOrReadAsync(_tokens, tokenHash, (database, ct) => database.FindTokenAsync(tokenHash, ct), cancellationToken);
+        GetOrReadAsync(_tokens, tokenHash, static (database, hash, ct) => database.FindTokenAsync(hash, ct), cancellationToken);
 
-    /// <summary>The cached entry, or the one read from Postgres, kept unless a refresh started meanwhile.</summary>
-    private async ValueTask<T?> GetOrReadAsync<TKey, T>(
+    /// <summary>
+    /// Who a token of this cached user speaks for, built once per cached state: a refresh replaces the
+    /// state, and with it the principal. Shared by concurrent requests, so never to be modified.
+    /// </summary>
+    public ClaimsPrincipal TokenPrincipal(UserCredentialState user) => _tokenPrincipals.GetValue(user, CreateTokenPrincipal);
+
+    /// <summary>The cached entry (without allocating), or the one read from Postgres, kept unless a refresh started meanwhile.</summary>
+    private ValueTask<T?> GetOrReadAsync<TKey, T>(
         ConcurrentDictionary<TKey, T> cache,
         TKey key,
-        Func<DatabaseCredentialStore, CancellationToken, ValueTask<T?>> read,
+        Func<DatabaseCredentialStore, TKey, CancellationToken, ValueTask<T?>> read,
+        CancellationToken cancellationToken)
+        where TKey : notnull
+        where T : class =>
+        cache.TryGetValue(key, out var cached) ? ValueTask.FromResult<T?>(cached) : ReadAndKeepAsync(cache, key, read, cancellationToken);
+
+    private async ValueTask<T?> ReadAndKeepAsync<TKey, T>(
+        ConcurrentDictionary<TKey, T> cache,
+        TKey key,
+        Func<DatabaseCredentialStore, TKey, CancellationToken, ValueTask<T?>> read,
         CancellationToken cancellationToken)
         where TKey : notnull
         where T : class
     {
-        if (cache.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
         var generation = Interlocked.Read(ref _generation);
-        var value = await ReadAsync(read, cancellationToken);
+        var value = await ReadAsync((database, ct) => read(database, key, ct), cancellationToken);
         if (value is not null && Interlocked.Read(ref _generation) == generation)
         {
             cache.TryAdd(key, value);
