@@ -38,6 +38,9 @@ internal static class EdgeUpstream
             kestrel.AddServerHeader = false;
             kestrel.Listen(IPAddress.Loopback, port);
         });
+        // One event loop, like Jupyter's tornado: with the benchmark's inline socket completions, requests run on
+        // the socket thread that read them. Safe here: the handler never blocks.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         await using var app = builder.Build();
         app.Run(context =>
         {
