@@ -9,6 +9,7 @@ builder.AddApplicationServices();
 builder.AddEdgeTls();
 
 var app = builder.Build();
+EnvironmentEdge.WithoutPipelineAuthentication(app);
 
 app.UseExceptionHandler();
 app.UseEdgeTls();
