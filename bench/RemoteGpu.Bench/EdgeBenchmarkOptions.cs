@@ -10,7 +10,7 @@ internal sealed record EdgeBenchmarkOptions
           --threads N            wrk threads (1)
           --connections N        wrk connections (32)
           --duration S           seconds per measured run (10)
-          --warmup S             seconds of the discarded warm-up run per contender (10)
+          --warmup S             seconds of the discarded warm-up run per contender (30: the edge tiers up for longer than 10 s)
           --rounds N             interleaved rounds, medians reported (3)
           --environments N       environments in the route table for the first comparison (10)
           --large N              environments in the route table for the second (10000)
@@ -23,7 +23,7 @@ internal sealed record EdgeBenchmarkOptions
     public int Threads { get; init; } = 1;
     public int Connections { get; init; } = 32;
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(30);
     public int Rounds { get; init; } = 3;
     public int Environments { get; init; } = 10;
     public int LargeTable { get; init; } = 10_000;
