@@ -65,7 +65,7 @@ internal sealed class CachedCredentialStore(IServiceScopeFactory scopes, ILogger
         where T : class
     {
         var generation = Interlocked.Read(ref _generation);
-        var value = await ReadAsync((database, ct) => read(database, key, ct), cancellationToken);
+        var value = await ReadAsync(read, key, cancellationToken);
         if (value is not null && Interlocked.Read(ref _generation) == generation)
         {
             cache.TryAdd(key, value);
@@ -78,14 +78,15 @@ internal sealed class CachedCredentialStore(IServiceScopeFactory scopes, ILogger
     /// <see cref="MissTimeout"/> (the context retries transient failures), the edge says 503 rather than
     /// hold the request or call the caller a stranger.
     /// </summary>
-    private async Task<T?> ReadAsync<T>(Func<DatabaseCredentialStore, CancellationToken, ValueTask<T?>> read, CancellationToken cancellationToken)
+    private async Task<T?> ReadAsync<TKey, T>(
+        Func<DatabaseCredentialStore, TKey, CancellationToken, ValueTask<T?>> read, TKey key, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(MissTimeout);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            return await read(scope.ServiceProvider.GetRequiredService<DatabaseCredentialStore>(), timeout.Token);
+            return await read(scope.ServiceProvider.GetRequiredService<DatabaseCredentialStore>(), key, timeout.Token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested
             && ex is OperationCanceledException or NpgsqlException or InvalidOperationException or TimeoutException)
