@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using RemoteGpu.Core.Identity;
 using StackExchange.Redis;
 
@@ -23,16 +24,16 @@ internal static class EnvironmentSession
         HttpContext context, string environmentId, ICredentialStore store, TimeProvider time, Func<UserCredentialState, ClaimsPrincipal> tokenPrincipal)
     {
         ArgumentNullException.ThrowIfNull(context);
-        // Straight to the handler the platform scheme would forward to. A bearer token speaks for itself:
-        // when it fails, no cookie stands in for it; and it is checked without the authentication service,
-        // whose request scope and handler instance would be most of what a proxied request allocates.
-        var scheme = PlatformAuthentication.HandlerSchemeFor(context.Request);
-        if (scheme == ApiTokenAuthenticationHandler.SchemeName)
+        // A bearer token speaks for itself: when it fails, no cookie stands in for it. It is checked without the
+        // authentication service, whose request scope and handler instance would be most of what a proxied
+        // request allocates; without one (no result), the session cookie is the platform scheme's handler.
+        var bearer = await ApiTokenAuthenticationHandler.AuthenticateAsync(
+            context.Request.Headers.Authorization.ToString(), store, time, context.RequestAborted, tokenPrincipal);
+        if (!bearer.None)
         {
-            return await ApiTokenAuthenticationHandler.AuthenticateAsync(
-                context.Request.Headers.Authorization.ToString(), store, time, context.RequestAborted, tokenPrincipal);
+            return bearer;
         }
-        var platform = await context.AuthenticateAsync(scheme);
+        var platform = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         if (platform.Succeeded)
         {
             return platform;
