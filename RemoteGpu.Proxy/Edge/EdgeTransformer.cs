@@ -15,6 +15,8 @@ namespace RemoteGpu.Proxy.Edge;
 /// </summary>
 internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterToken) : HttpTransformer
 {
+    private static readonly string PlatformCookie = PlatformAuthentication.CookieName + "=";
+    private static readonly string EnvironmentCookie = PlatformAuthentication.EnvironmentCookieName + "=";
     private static readonly string[] ForwardedHeaders = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "Forwarded"];
 
     private readonly byte[]? _jupyterTokenBytes = jupyterToken is null ? null : Encoding.ASCII.GetBytes(jupyterToken);
@@ -116,15 +118,15 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
             return null;
         }
         if (headers.Count == 1 && headers[0] is { } single
-            && !single.Contains(PlatformAuthentication.CookieName + "=", StringComparison.Ordinal)
-            && !single.Contains(PlatformAuthentication.EnvironmentCookieName + "=", StringComparison.Ordinal))
+            && !single.Contains(PlatformCookie, StringComparison.Ordinal)
+            && !single.Contains(EnvironmentCookie, StringComparison.Ordinal))
         {
             return single;
         }
         var kept = headers
             .SelectMany(header => (header ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Where(pair => !pair.StartsWith(PlatformAuthentication.CookieName + "=", StringComparison.Ordinal)
-                && !pair.StartsWith(PlatformAuthentication.EnvironmentCookieName + "=", StringComparison.Ordinal));
+            .Where(pair => !pair.StartsWith(PlatformCookie, StringComparison.Ordinal)
+                && !pair.StartsWith(EnvironmentCookie, StringComparison.Ordinal));
         return string.Join("; ", kept);
     }
 
