@@ -42,8 +42,11 @@ public static class NpgsqlExtensions
 
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>(connectionName);
 
-        builder.Services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing.AddNpgsql())
-            .WithMetrics(metrics => metrics.AddMeter("Npgsql"));
+        if (builder.ExportsTelemetry())
+        {
+            builder.Services.AddOpenTelemetry()
+                .WithTracing(tracing => tracing.AddNpgsql())
+                .WithMetrics(metrics => metrics.AddMeter("Npgsql"));
+        }
     }
 }
