@@ -47,8 +47,12 @@ public static class EnvironmentAccess
     public static EnvironmentRight Decide(ClaimsPrincipal caller, Guid ownerId, bool granted)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        return ownerId == caller.UserId() || caller.IsInRole(Roles.Admin) ? EnvironmentRight.Manage
+        return Decide(caller.UserId(), caller.IsInRole(Roles.Admin), ownerId, granted);
+    }
+
+    /// <summary>The same rule for a caller already known by id and role, as the edge knows a token's user.</summary>
+    public static EnvironmentRight Decide(Guid callerId, bool isAdmin, Guid ownerId, bool granted) =>
+        ownerId == callerId || isAdmin ? EnvironmentRight.Manage
             : granted ? EnvironmentRight.Use
             : EnvironmentRight.None;
-    }
 }

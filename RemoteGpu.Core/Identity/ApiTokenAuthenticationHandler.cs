@@ -19,31 +19,34 @@ public sealed class ApiTokenAuthenticationHandler(
     /// <summary>Last-used times are informational: one write a minute per token is plenty.</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
-        AuthenticateAsync(Request.Headers.Authorization.ToString(), store, time, Context.RequestAborted);
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var check = await CheckAsync(Request.Headers.Authorization.ToString(), store, time, Context.RequestAborted);
+        return check.User is { } user ? AuthenticateResult.Success(new AuthenticationTicket(CreatePrincipal(user), SchemeName))
+            : check.Failure is { } failure ? AuthenticateResult.Fail(failure)
+            : AuthenticateResult.NoResult();
+    }
 
     /// <summary>
     /// The whole check of an <c>Authorization</c> header: this handler's, and the edge's, which calls it
     /// directly on every proxied request rather than through the authentication service (a request scope,
-    /// a handler instance and a second ticket per request). <paramref name="principalFor"/> lets a caller
-    /// that keeps user states reuse the principal it built for one; by default each call builds its own.
+    /// a handler instance, a ticket and a result per request) and keeps a principal per cached user.
     /// </summary>
-    public static async Task<AuthenticateResult> AuthenticateAsync(
-        string authorization, ICredentialStore store, TimeProvider time, CancellationToken cancellationToken,
-        Func<UserCredentialState, ClaimsPrincipal>? principalFor = null)
+    public static async ValueTask<ApiTokenCheck> CheckAsync(
+        string authorization, ICredentialStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(authorization);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
         if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return AuthenticateResult.NoResult();
+            return default;
         }
 
         var token = authorization["Bearer ".Length..].Trim();
         if (!ApiTokens.LooksLikeToken(token))
         {
-            return AuthenticateResult.Fail("Malformed bearer token.");
+            return ApiTokenCheck.Fail("Malformed bearer token.");
         }
 
         var now = time.GetUtcNow();
@@ -53,19 +56,30 @@ public sealed class ApiTokenAuthenticationHandler(
             || await store.FindUserAsync(match.UserId, cancellationToken) is not { } user
             || !user.Accepts(match.SecurityStamp))
         {
-            return AuthenticateResult.Fail("Invalid bearer token.");
+            return ApiTokenCheck.Fail("Invalid bearer token.");
         }
 
         if (match.LastUsedAt is not { } lastUsed || now - lastUsed > LastUsedResolution)
         {
             await store.TouchTokenAsync(match, now, cancellationToken);
         }
-
-        var principal = principalFor?.Invoke(user) ?? CreatePrincipal(user);
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        return new ApiTokenCheck(match, user, Failure: null);
     }
 
     /// <summary>Who a valid token of <paramref name="user"/> speaks for.</summary>
     public static ClaimsPrincipal CreatePrincipal(UserCredentialState user) =>
         PlatformClaims.Create(user, SchemeName, "token", enrolmentRequired: false);
+}
+
+/// <summary>
+/// What <see cref="ApiTokenAuthenticationHandler.CheckAsync"/> found: no bearer token at all (<c>default</c>:
+/// other schemes may speak), a bearer token that fails (<see cref="Failure"/>), or a valid one and the user it
+/// speaks for.
+/// </summary>
+public readonly record struct ApiTokenCheck(ApiTokenState? Token, UserCredentialState? User, string? Failure)
+{
+    /// <summary>No bearer token was presented.</summary>
+    public bool IsNone => User is null && Failure is null;
+
+    public static ApiTokenCheck Fail(string failure) => new(null, null, failure);
 }

@@ -1,8 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RemoteGpu.Core.Audit;
@@ -23,7 +21,7 @@ internal sealed class EdgeAccessAudit(
     IConnectionMultiplexer redis,
     IOptions<SecurityOptions> security,
     TimeProvider time,
-    ILogger<EdgeAccessAudit> logger) : IDisposable
+    ILogger<EdgeAccessAudit> logger)
 {
     public const string Action = "edge.access";
 
@@ -33,19 +31,22 @@ internal sealed class EdgeAccessAudit(
     /// <summary>The context retries transient failures; a request does not wait longer than this for its audit row.</summary>
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly MemoryCache _recorded = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+    /// <summary>Sessions remembered at most; beyond, the expired are dropped, and if that is not enough, all.</summary>
+    private const int MaxRemembered = 100_000;
 
-    public async Task RecordOnceAsync(HttpContext context, string environmentId, string service, CancellationToken cancellationToken)
+    /// <summary>What this instance knows is recorded, until when (UTC ticks): a lookup without allocating.</summary>
+    private readonly ConcurrentDictionary<Recorded, long> _recorded = new();
+
+    public async Task RecordOnceAsync(HttpContext context, EdgeCaller caller, string environmentId, string service, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var user = context.User;
-        var userId = user.UserId();
-        var key = $"remotegpu:edge-access:{userId:N}:{SessionKey(context.Request)}:{environmentId}:{service}";
-        if (_recorded.TryGetValue(key, out _))
+        var recorded = new Recorded(caller.UserId, caller.Session, environmentId, service);
+        if (_recorded.TryGetValue(recorded, out var until) && until > time.GetUtcNow().UtcTicks)
         {
             return;
         }
 
+        var key = $"remotegpu:edge-access:{caller.UserId:N}:{caller.Session[..32]}:{environmentId}:{service}";
         var redisDb = redis.GetDatabase();
         bool first;
         try
@@ -58,7 +59,7 @@ internal sealed class EdgeAccessAudit(
         }
         if (!first)
         {
-            Remember(key);
+            Remember(recorded);
             return;
         }
 
@@ -68,8 +69,8 @@ internal sealed class EdgeAccessAudit(
             db.AuditEvents.Add(new AuditEvent
             {
                 OccurredAt = time.GetUtcNow(),
-                ActorId = userId,
-                ActorName = Truncate(user.Identity?.Name, 64),
+                ActorId = caller.UserId,
+                ActorName = Truncate(caller.Principal.Identity?.Name, 64),
                 Action = Action,
                 TargetType = "environment",
                 TargetId = environmentId,
@@ -93,28 +94,33 @@ internal sealed class EdgeAccessAudit(
             }
             throw;
         }
-        Remember(key);
-        ProxyLog.AccessRecorded(logger, userId, environmentId, service);
+        Remember(recorded);
+        ProxyLog.AccessRecorded(logger, caller.UserId, environmentId, service);
     }
 
-    public void Dispose() => _recorded.Dispose();
-
-    private void Remember(string key) =>
-        _recorded.Set(key, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = RememberFor });
-
-    /// <summary>The session the request belongs to, as a hash of its credential (bearer token, platform or environment cookie).</summary>
-    private static string SessionKey(HttpRequest request)
+    private void Remember(Recorded recorded)
     {
-        var credential = request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(credential))
+        var now = time.GetUtcNow().UtcTicks;
+        if (_recorded.Count >= MaxRemembered)
         {
-            credential = request.Cookies[PlatformAuthentication.CookieName]
-                ?? request.Cookies[PlatformAuthentication.EnvironmentCookieName]
-                ?? string.Empty;
+            foreach (var (entry, until) in _recorded)
+            {
+                if (until <= now)
+                {
+                    _recorded.TryRemove(entry, out _);
+                }
+            }
+            if (_recorded.Count >= MaxRemembered)
+            {
+                _recorded.Clear();
+            }
         }
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(credential)))[..32];
+        _recorded[recorded] = now + RememberFor.Ticks;
     }
 
     private static string? Truncate(string? value, int length) =>
         string.IsNullOrEmpty(value) ? null : value.Length <= length ? value : value[..length];
+
+    /// <summary>One user's session on one service of one environment.</summary>
+    private readonly record struct Recorded(Guid UserId, string Session, string EnvironmentId, string Service);
 }

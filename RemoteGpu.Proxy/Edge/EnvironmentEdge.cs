@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
@@ -34,7 +33,6 @@ internal sealed class EnvironmentEdge(
     private static readonly EdgeTransformer CodeTransformer = new("/code", jupyterToken: null);
 
     private readonly PlatformOptions _platform = platform.Value;
-    private readonly Func<UserCredentialState, ClaimsPrincipal> _tokenPrincipal = credentials.TokenPrincipal;
 
     /// <summary>
     /// A plain request delegate over singletons resolved once: the handler runs for every proxied request,
@@ -98,18 +96,16 @@ internal sealed class EnvironmentEdge(
             return;
         }
 
-        var authenticated = await EnvironmentSession.AuthenticateAsync(context, route.EnvironmentId, credentials, time, _tokenPrincipal);
-        if (!authenticated.Succeeded
-            || authenticated.Principal.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired))
+        if (await EnvironmentSession.AuthenticateAsync(context, route.EnvironmentId, credentials, time) is not { } caller)
         {
             await ChallengeAsync(context, _platform, route.EnvironmentId);
             return;
         }
-        context.User = authenticated.Principal;
+        context.User = caller.Principal;
 
         // Owner and live grants travel with the route: deciding costs no query.
-        var granted = route.IsGranted(context.User.UserId(), time.GetUtcNow());
-        if (EnvironmentAccess.Decide(context.User, route.OwnerId, granted) == EnvironmentRight.None)
+        var granted = route.IsGranted(caller.UserId, time.GetUtcNow());
+        if (EnvironmentAccess.Decide(caller.UserId, caller.IsAdmin, route.OwnerId, granted) == EnvironmentRight.None)
         {
             await EdgeResponses.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
                 $"You have no access to {route.EnvironmentId}.");
@@ -131,7 +127,7 @@ internal sealed class EnvironmentEdge(
         }
 
         var cancellationToken = context.RequestAborted;
-        await audit.RecordOnceAsync(context, route.EnvironmentId, service, cancellationToken);
+        await audit.RecordOnceAsync(context, caller, route.EnvironmentId, service, cancellationToken);
 
         var transformer = service == JupyterService ? route.JupyterTransformer(secrets) : CodeTransformer;
         var error = await forwarder.SendAsync(context, upstream, client.Invoker, RequestConfig, transformer, cancellationToken);

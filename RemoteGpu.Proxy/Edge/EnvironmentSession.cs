@@ -1,8 +1,11 @@
 using System.Net;
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Proxy.Identity;
 using StackExchange.Redis;
 
 namespace RemoteGpu.Proxy.Edge;
@@ -17,36 +20,42 @@ namespace RemoteGpu.Proxy.Edge;
 internal static class EnvironmentSession
 {
     /// <summary>
-    /// Who the caller is on this environment host: the platform session or an API token as everywhere,
-    /// otherwise the environment cookie — and that only when it was issued for this very environment.
+    /// Who the caller is on this environment host: an API token or the platform session as everywhere,
+    /// otherwise the environment cookie, and that only when it was issued for this very environment.
+    /// <c>null</c>: nobody, or a session that must enrol in two-factor authentication first; either is challenged.
     /// </summary>
-    public static async Task<AuthenticateResult> AuthenticateAsync(
-        HttpContext context, string environmentId, ICredentialStore store, TimeProvider time, Func<UserCredentialState, ClaimsPrincipal> tokenPrincipal)
+    public static async ValueTask<EdgeCaller?> AuthenticateAsync(
+        HttpContext context, string environmentId, CachedCredentialStore credentials, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(credentials);
         // A bearer token speaks for itself: when it fails, no cookie stands in for it. It is checked without the
-        // authentication service, whose request scope and handler instance would be most of what a proxied
-        // request allocates; without one (no result), the session cookie is the platform scheme's handler.
-        var bearer = await ApiTokenAuthenticationHandler.AuthenticateAsync(
-            context.Request.Headers.Authorization.ToString(), store, time, context.RequestAborted, tokenPrincipal);
-        if (!bearer.None)
+        // authentication service, whose request scope, handler instance, ticket and result would be most of what
+        // a proxied request allocates, and its user's principal is built once per cached user.
+        var bearer = await ApiTokenAuthenticationHandler.CheckAsync(
+            context.Request.Headers.Authorization.ToString(), credentials, time, context.RequestAborted);
+        if (!bearer.IsNone)
         {
-            return bearer;
+            return bearer is { User: { } user, Token: { } token }
+                ? new EdgeCaller(credentials.TokenPrincipal(user), user.Id, user.Role == Roles.Admin, token.TokenHash)
+                : null;
         }
         var platform = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         if (platform.Succeeded)
         {
-            return platform;
+            return FromCookie(platform.Principal, context.Request.Cookies[PlatformAuthentication.CookieName]);
         }
         var environment = await context.AuthenticateAsync(PlatformAuthentication.EnvironmentScheme);
-        if (!environment.Succeeded)
-        {
-            return platform;
-        }
-        return environment.Principal.HasClaim(PlatformAuthentication.EnvironmentClaim, environmentId)
-            ? environment
-            : AuthenticateResult.Fail("The environment session belongs to another environment.");
+        return environment.Succeeded && environment.Principal.HasClaim(PlatformAuthentication.EnvironmentClaim, environmentId)
+            ? FromCookie(environment.Principal, context.Request.Cookies[PlatformAuthentication.EnvironmentCookieName])
+            : null;
     }
+
+    private static EdgeCaller? FromCookie(ClaimsPrincipal principal, string? cookie) =>
+        principal.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired)
+            ? null
+            : new EdgeCaller(principal, principal.UserId(), principal.IsInRole(Roles.Admin),
+                Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(cookie ?? string.Empty))));
 
     /// <summary>
     /// Redeems the ticket (once: GETDEL) if it was minted for this environment, signs the browser in on this
