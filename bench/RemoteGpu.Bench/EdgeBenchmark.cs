@@ -48,6 +48,8 @@ internal static class EdgeBenchmark
     private static readonly Dictionary<string, string> BareYarpRuntime = new() { ["DOTNET_gcServer"] = "1" };
     private static readonly TimeSpan PropagationTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan WarmUpSlice = TimeSpan.FromSeconds(10);
+    private const double SteadyWithin = 0.03;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -143,7 +145,7 @@ internal static class EdgeBenchmark
 
         using var wrk = new Wrk(options.Threads, options.Connections);
         Console.WriteLine();
-        Console.WriteLine($"{wrk.Describe(options.Duration)}, warm-up {options.WarmUp.TotalSeconds:F0} s per contender (discarded), " +
+        Console.WriteLine($"{wrk.Describe(options.Duration)}, warm-up {options.WarmUp.TotalSeconds:F0}-{options.WarmUpMax.TotalSeconds:F0} s per contender until steady (discarded), " +
             $"{options.Rounds} interleaved rounds; {Environment.ProcessorCount} cores; load average at start {string.Join(' ', load)}");
         Console.WriteLine($"GET {EdgeUpstream.Path} ({EdgeUpstream.Body.Length}-byte JSON), Host: env-<id>.localhost:<port>, " +
             "Authorization: Bearer <API token> (checked by the edge, passed through by the others)");
@@ -203,14 +205,13 @@ internal static class EdgeBenchmark
         }
     }
 
-    /// <summary>A warm-up run per contender, then <see cref="EdgeBenchmarkOptions.Rounds"/> rounds of all of them in turn.</summary>
+    /// <summary>A warm-up per contender, then <see cref="EdgeBenchmarkOptions.Rounds"/> rounds of all of them in turn.</summary>
     private static async Task<Dictionary<string, List<WrkResult>>> MeasureAsync(
         Wrk wrk, EdgeBenchmarkOptions options, string authorization, int upstreamPid, IReadOnlyList<Contender> contenders, Action? warmedUp = null)
     {
         foreach (var contender in contenders)
         {
-            var warm = await RunAsync(wrk, contender, authorization, upstreamPid, options.WarmUp);
-            Console.WriteLine($"  warm-up  {contender.Name,-36} {Describe(warm)}");
+            await WarmUpAsync(wrk, options, authorization, upstreamPid, contender);
         }
         warmedUp?.Invoke();
         var results = contenders.ToDictionary(c => c.Name, _ => new List<WrkResult>());
@@ -224,6 +225,31 @@ internal static class EdgeBenchmark
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// Load in slices (discarded) for at least <see cref="EdgeBenchmarkOptions.WarmUp"/>, then until a slice is
+    /// no more than <see cref="SteadyWithin"/> faster than the one before it, for at most
+    /// <see cref="EdgeBenchmarkOptions.WarmUpMax"/>. With both cores loaded, the JIT's background compiles of a
+    /// process with as much code as the edge's finish a minute or more after the load starts.
+    /// </summary>
+    private static async Task WarmUpAsync(Wrk wrk, EdgeBenchmarkOptions options, string authorization, int upstreamPid, Contender contender)
+    {
+        var slice = options.WarmUp < WarmUpSlice ? options.WarmUp : WarmUpSlice;
+        var rates = new List<double>();
+        var elapsed = TimeSpan.Zero;
+        WrkResult last;
+        do
+        {
+            last = await RunAsync(wrk, contender, authorization, upstreamPid, slice);
+            rates.Add(last.RequestsPerSecond);
+            elapsed += slice;
+        }
+        while (elapsed < options.WarmUpMax
+            && (elapsed < options.WarmUp || rates.Count < 2 || rates[^1] > rates[^2] * (1 + SteadyWithin)));
+        var steady = rates.Count > 1 && rates[^1] <= rates[^2] * (1 + SteadyWithin) ? "steady" : "still rising";
+        Console.WriteLine($"  warm-up  {contender.Name,-36} {elapsed.TotalSeconds:F0} s, {steady}: " +
+            $"{string.Join(" > ", rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} req/s; last {Describe(last)}");
     }
 
     /// <summary>One wrk run, with the CPU time the contender and the upstream spent on each request meanwhile.</summary>
