@@ -238,6 +238,7 @@ internal static class EdgeBenchmark
         var slice = options.WarmUp < WarmUpSlice ? options.WarmUp : WarmUpSlice;
         var rates = new List<double>();
         var elapsed = TimeSpan.Zero;
+        bool Steady() => rates.Count > 1 && rates[^1] <= rates[^2] * (1 + SteadyWithin);
         WrkResult last;
         do
         {
@@ -245,10 +246,8 @@ internal static class EdgeBenchmark
             rates.Add(last.RequestsPerSecond);
             elapsed += slice;
         }
-        while (elapsed < options.WarmUpMax
-            && (elapsed < options.WarmUp || rates.Count < 2 || rates[^1] > rates[^2] * (1 + SteadyWithin)));
-        var steady = rates.Count > 1 && rates[^1] <= rates[^2] * (1 + SteadyWithin) ? "steady" : "still rising";
-        Console.WriteLine($"  warm-up  {contender.Name,-36} {elapsed.TotalSeconds:F0} s, {steady}: " +
+        while (elapsed < options.WarmUpMax && (elapsed < options.WarmUp || !Steady()));
+        Console.WriteLine($"  warm-up  {contender.Name,-36} {elapsed.TotalSeconds:F0} s, {(Steady() ? "steady" : "still rising")}: " +
             $"{string.Join(" > ", rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} req/s; last {Describe(last)}");
     }
 
