@@ -113,7 +113,21 @@ internal static class EdgeBenchmark
         {
             await app.ResourceNotifications.WaitForResourceHealthyAsync(resource);
         }
-        var (ownerId, bearer) = await CreateUserWithTokenAsync(app.GetEndpoint("api"));
+        Guid ownerId;
+        string bearer;
+        try
+        {
+            (ownerId, bearer) = await CreateUserWithTokenAsync(app.GetEndpoint("api"));
+        }
+        catch (HttpRequestException)
+        {
+            // A status code alone does not say what went wrong; the Api's console does, and it goes with the topology.
+            foreach (var line in app.ResourceLogs["api"].Read().TakeLast(40))
+            {
+                Console.Error.WriteLine($"  api | {line.Text}");
+            }
+            throw;
+        }
         var authorization = "Bearer " + bearer;
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync((await app.GetConnectionStringAsync("redis"))!);
