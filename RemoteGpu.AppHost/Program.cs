@@ -1,16 +1,28 @@
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using RemoteGpu.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
+var settings = AppHostSettings.Read(builder);
 
-// Generated on first run, kept in the state folder and printed once; or set Parameters:admin-password.
+// Generated on first run and kept in the AppHost's user secrets; or set Parameters:admin-password.
 var adminPassword = builder.AddParameter("admin-password", new GenerateParameterDefault { MinLength = 16 }, secret: true, persist: true);
 var baseDomain = builder.AddParameter("base-domain", "localhost", publishValueAsDefault: true);
 
-var postgres = builder.AddPostgres("postgres");
+var postgres = builder.AddPostgres("postgres")
+    .WithStandIn(StandInImages.Postgres, settings.StandInImages)
+    .WithDataVolume(settings.DataVolumeName("postgres"));
 var db = postgres.AddDatabase("remotegpu-db");
-var redis = builder.AddRedis("redis");
+var redis = builder.AddRedis("redis")
+    .WithStandIn(StandInImages.Redis, settings.StandInImages)
+    .WithDataVolume(settings.DataVolumeName("redis"));
 
-var api = builder.AddProject("api", "../RemoteGpu.Api/RemoteGpu.Api.csproj")
+// Services read ConnectionStrings__<name> and services__<name>__http__0, nothing else of a reference.
+const ReferenceEnvironmentInjectionFlags ServiceReferences = ReferenceEnvironmentInjectionFlags.ConnectionString | ReferenceEnvironmentInjectionFlags.ServiceDiscovery;
+
+var api = builder.AddProject<Projects.RemoteGpu_Api>("api")
+    .WithHttpEndpoint()
+    .WithHttpHealthCheck("/health")
+    .WithReferenceEnvironment(ServiceReferences)
     .WithReference(db)
     .WithReference(redis)
     .WithEnvironment("Platform__BaseDomain", baseDomain)
@@ -18,19 +30,30 @@ var api = builder.AddProject("api", "../RemoteGpu.Api/RemoteGpu.Api.csproj")
     .WaitFor(db)
     .WaitFor(redis);
 
-builder.AddProject("worker", "../RemoteGpu.Worker/RemoteGpu.Worker.csproj")
+builder.AddProject<Projects.RemoteGpu_Worker>("worker")
+    .WithHttpEndpoint()
+    .WithHttpHealthCheck("/health")
+    .WithReferenceEnvironment(ServiceReferences)
     .WithReference(db)
     .WithReference(redis)
     .WithEnvironment("Platform__BaseDomain", baseDomain)
     .WaitFor(api);
 
-builder.AddProject("proxy", "../RemoteGpu.Proxy/RemoteGpu.Proxy.csproj")
+// The edge is the platform's one public door: not behind DCP's proxy, so no extra hop on every request.
+var proxy = builder.AddProject<Projects.RemoteGpu_Proxy>("proxy")
+    .WithHttpEndpoint(port: settings.EdgePort, isProxied: false)
+    .WithExternalHttpEndpoints()
+    .WithHttpHealthCheck("/health")
+    .WithReferenceEnvironment(ServiceReferences)
     .WithReference(db)
     .WithReference(redis)
     .WithReference(api)
     .WithEnvironment("Platform__BaseDomain", baseDomain)
-    .WithEndpoint("http", endpoint => endpoint.Port = builder.Configuration.GetValue("AppHost:ProxyPort", 5080))
-    .WithExternalHttpEndpoints()
     .WaitFor(api);
+
+// Access info (jupyter.url, code_server.url) opens through the edge as users reach it.
+api.WithEnvironment("Platform__EdgeUrl", proxy.GetEndpoint("http"));
+
+builder.Services.AddHostedService<ReadyBanner>();
 
 builder.Build().Run();

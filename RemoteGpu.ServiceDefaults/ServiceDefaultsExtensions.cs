@@ -12,8 +12,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// What Aspire's ServiceDefaults template gives every service: OpenTelemetry, health checks,
-/// service discovery and resilient HttpClients. Kept in Aspire's namespace so that a service's
-/// Program.cs reads the same under a real Aspire AppHost and under ours.
+/// service discovery and resilient HttpClients, in Aspire's namespace as the template has it.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
@@ -39,14 +38,11 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Whether telemetry goes anywhere: a collector named by <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, which an Aspire
-    /// AppHost, ours with a collector configured, and a deployment pass to every service.
+    /// Whether telemetry goes anywhere: a collector named by <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, which the AppHost
+    /// passes to every service when its dashboard runs, and a deployment where one is configured.
     /// </summary>
-    public static bool ExportsTelemetry(this IHostApplicationBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-    }
+    private static bool ExportsTelemetry(this IHostApplicationBuilder builder) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     /// <summary>
     /// Logs, metrics and traces over OTLP where a collector is given. Without one nothing is instrumented:

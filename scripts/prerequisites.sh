@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings a Debian/Ubuntu machine to what RemoteGpu and its tests need:
 #   - the .NET 10 SDK on PATH (checked only: it is not in Debian's archive),
-#   - docker.io, postgresql, redis-server, debootstrap, chromium and a few tools (apt),
+#   - docker.io, debootstrap, chromium and a few tools (apt); PostgreSQL and Redis run as containers
+#     from the local stand-in images (scripts/build-images.sh),
 #   - a running Docker engine (started here when the machine has no systemd).
 # Idempotent; runs as root or through sudo; takes well under 2 s when nothing is missing.
 # Environment: REMOTEGPU_DOCKERD_TIMEOUT (seconds to wait for the engine, default 60).
@@ -15,8 +16,6 @@ DOCKERD_TIMEOUT=${REMOTEGPU_DOCKERD_TIMEOUT:-60}
 PACKAGES=(
   docker.io              # the Docker engine (dockerd, containerd, runc, tini) and a client
   iptables               # dockerd's port publishing and bridge networking
-  postgresql             # embedded Postgres for the AppHost and the tests
-  redis-server           # embedded Redis (redis-tools comes with it)
   debootstrap            # build-images.sh builds the test images from a Debian rootfs
   debian-archive-keyring # debootstrap verifies the Debian archive with it
   ca-certificates

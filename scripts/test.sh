@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs and starts what the tests need
-# (Docker engine, PostgreSQL and Redis binaries, debootstrap), builds the local images, builds the
-# solution, runs every test, and ends with the runner's summary line "N passed, N failed, N skipped".
+# (Docker engine, debootstrap, Chromium), builds the local images, builds the solution, runs every test
+# (the end-to-end ones start the real Aspire AppHost), and ends with the runner's summary line
+# "N passed, N failed, N skipped".
 #
-#   scripts/test.sh                       # everything (what CI runs)
-#   scripts/test.sh --filter Category!=E2E   # extra arguments go to `dotnet test`
+#   scripts/test.sh                                                # everything (what CI runs)
+#   scripts/test.sh --filter "Category!=E2E&Category!=Integration"   # the unit tests alone, in seconds
+#   (extra arguments go to `dotnet test`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-echo "==> Prerequisites (Docker engine, PostgreSQL, Redis, debootstrap)"
+echo "==> Prerequisites (Docker engine, debootstrap, Chromium, tools)"
 scripts/prerequisites.sh
 
 echo "==> Local images (rebuilt only when their recipe changed)"

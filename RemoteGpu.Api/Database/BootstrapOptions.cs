@@ -11,7 +11,10 @@ internal sealed record BootstrapOptions
     [RegularExpression("^[a-z][a-z0-9_.-]{1,31}$")]
     public string AdminUserName { get; init; } = "admin";
 
-    /// <summary>When absent, a password is generated and printed once to the console.</summary>
+    /// <summary>
+    /// Needed only while the database has no user at all, to create the first administrator; the AppHost passes its
+    /// <c>admin-password</c> parameter (generated and kept in its user secrets when not given).
+    /// </summary>
     [MinLength(8)]
     public string? AdminPassword { get; init; }
 }

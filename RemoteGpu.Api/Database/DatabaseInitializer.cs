@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RemoteGpu.Core;
-using RemoteGpu.Core.Credentials;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
 
@@ -38,10 +37,11 @@ internal sealed partial class DatabaseInitializer(
 
         var options = bootstrap.Value;
         var password = options.AdminPassword;
-        var generated = string.IsNullOrEmpty(password);
-        if (generated)
+        if (string.IsNullOrEmpty(password))
         {
-            password = CredentialGenerator.NewPassword();
+            throw new InvalidOperationException(
+                $"The database has no user yet and the setting '{BootstrapOptions.SectionName}:AdminPassword' (environment variable " +
+                $"{BootstrapOptions.SectionName}__AdminPassword) is missing: set it to create the first administrator, '{options.AdminUserName}'.");
         }
 
         var now = time.GetUtcNow();
@@ -49,7 +49,7 @@ internal sealed partial class DatabaseInitializer(
         {
             Id = Guid.CreateVersion7(now),
             UserName = options.AdminUserName,
-            PasswordHash = PasswordHasher.Hash(password!),
+            PasswordHash = PasswordHasher.Hash(password),
             Role = Roles.Admin,
             CreatedAt = now,
             UpdatedAt = now,
@@ -66,12 +66,6 @@ internal sealed partial class DatabaseInitializer(
         }
 
         LogAdminCreated(logger, options.AdminUserName);
-        if (generated)
-        {
-            // Printed once to the console, deliberately not through the logging pipeline (logs are shipped and kept).
-            await Console.Out.WriteLineAsync(
-                $"Generated password for the bootstrap administrator '{options.AdminUserName}': {password}  (shown once; change it after the first login)");
-        }
     }
 
     [LoggerMessage(EventId = CoreEventIds.AdminCreated, Level = LogLevel.Information, Message = "Created the bootstrap administrator {UserName}")]

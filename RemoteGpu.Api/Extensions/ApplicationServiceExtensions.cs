@@ -21,8 +21,8 @@ internal static class ApplicationServiceExtensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDbContext<RemoteGpuDbContext>(RemoteGpuDbContext.ConnectionName);
-        builder.AddRedisClient("redis");
+        builder.AddPlatformDatabase();
+        builder.AddPlatformRedis();
 
         builder.Services.AddValidatedOptions<PlatformOptions>(PlatformOptions.SectionName);
         builder.Services.AddValidatedOptions<BootstrapOptions>(BootstrapOptions.SectionName);

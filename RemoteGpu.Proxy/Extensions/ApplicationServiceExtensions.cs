@@ -6,7 +6,6 @@ using RemoteGpu.Proxy.Edge;
 using RemoteGpu.Proxy.Identity;
 using RemoteGpu.Proxy.Routing;
 using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.ServiceDiscovery;
 
 namespace RemoteGpu.Proxy.Extensions;
 
@@ -14,8 +13,11 @@ internal static class ApplicationServiceExtensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDbContext<RemoteGpuDbContext>(RemoteGpuDbContext.ConnectionName);
-        builder.AddRedisClient("redis");
+        builder.AddPlatformDatabase();
+        // The route table's own connections: LISTEN, and the loads it triggers.
+        builder.AddNpgsqlDataSource(RemoteGpuDbContext.ConnectionName,
+            settings => ConnectionStringCheck.Postgres(RemoteGpuDbContext.ConnectionName, settings.ConnectionString));
+        builder.AddPlatformRedis();
         builder.Services.AddHealthChecks()
             .AddCheck<SchemaHealthCheck>(SchemaHealthCheck.Name)
             .AddCheck<RouteTableHealthCheck>(RouteTableHealthCheck.Name);
@@ -26,8 +28,7 @@ internal static class ApplicationServiceExtensions
         // The platform host goes to the Api through one YARP route.
         builder.Services.AddSingleton<IProxyConfigProvider>(services =>
             PlatformRoutes.CreateProvider(services.GetRequiredService<IOptions<PlatformOptions>>().Value));
-        builder.Services.AddReverseProxy();
-        builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+        builder.Services.AddReverseProxy().AddServiceDiscoveryDestinationResolver();
 
         // Environment hosts: the route table from Postgres, and the edge in front of IHttpForwarder.
         // Credentials come from the cache Postgres invalidates, registered before authentication so that

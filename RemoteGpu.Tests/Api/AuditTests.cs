@@ -6,6 +6,7 @@ using RemoteGpu.Tests.Infrastructure;
 namespace RemoteGpu.Tests.Api;
 
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class AuditTests(PlatformFixture platform)
 {
     [Fact]

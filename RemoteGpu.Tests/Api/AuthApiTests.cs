@@ -4,6 +4,7 @@ using RemoteGpu.Tests.Infrastructure;
 namespace RemoteGpu.Tests.Api;
 
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class AuthApiTests(PlatformFixture platform)
 {
     [Fact]

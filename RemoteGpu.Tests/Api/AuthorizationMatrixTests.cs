@@ -7,6 +7,7 @@ namespace RemoteGpu.Tests.Api;
 /// another user's token, key or environment is 404, as if it did not exist.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class AuthorizationMatrixTests(PlatformFixture platform)
 {
     private const int Ok = 200, Created = 201, NoContent = 204, BadRequest = 400, Unauthorized = 401, Forbidden = 403, NotFound = 404;

@@ -5,6 +5,7 @@ using RemoteGpu.Tests.Infrastructure;
 namespace RemoteGpu.Tests.Api;
 
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class GrantsTests(PlatformFixture platform)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace RemoteGpu.Tests.Api;
 /// the browser on only to a return URL of ours.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed partial class LoginPageTests(PlatformFixture platform)
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace RemoteGpu.Tests.Api;
 /// change — then every line every service printed is searched for each secret that went by.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class SecretsInLogsTests(PlatformFixture platform)
 {
     [Fact]

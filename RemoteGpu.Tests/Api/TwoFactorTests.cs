@@ -5,6 +5,7 @@ using RemoteGpu.Tests.Infrastructure;
 namespace RemoteGpu.Tests.Api;
 
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class TwoFactorTests(PlatformFixture platform)
 {
     internal static async Task<(string Secret, List<string> RecoveryCodes)> EnrolAsync(ApiClient client)

@@ -1,37 +1,35 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using RemoteGpu.AppHost.Orchestration;
+using System.Text.RegularExpressions;
 using RemoteGpu.Tests.Infrastructure;
 
 namespace RemoteGpu.Tests.AppHost;
 
 /// <summary>
-/// <c>dotnet RemoteGpu.AppHost.dll</c> in run mode as a real process, with a fresh state folder, a free port for
-/// every endpoint and for the dashboard, and Postgres and Redis from the machine's binaries.
+/// <c>dotnet run --project RemoteGpu.AppHost</c> as a person runs it in a terminal (its launch profile, its
+/// dashboard; a process group of its own, as a shell's foreground job has), with the stand-in images, data volumes
+/// of its own, and free ports for the edge and the dashboard instead of 5080 and 18888.
 /// </summary>
-internal sealed class AppHostProcess : IAsyncDisposable
+internal sealed partial class AppHostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
-    private readonly HttpClient _dashboard;
 
-    private AppHostProcess(Process process, string stateFolder, int dashboardPort)
+    private AppHostProcess(Process process, int edgePort, int[] dashboardPorts)
     {
         _process = process;
-        StateFolder = stateFolder;
-        DashboardPort = dashboardPort;
-        _dashboard = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{dashboardPort}"), Timeout = TimeSpan.FromSeconds(5) };
+        EdgePort = edgePort;
+        DashboardPorts = dashboardPorts;
     }
 
+    /// <summary>The <c>dotnet run</c> process, leader of its process group.</summary>
     public int Pid => _process.Id;
 
-    public string StateFolder { get; }
+    public int EdgePort { get; }
 
-    public int DashboardPort { get; }
-
-    public HttpClient Dashboard => _dashboard;
+    /// <summary>The dashboard's browser, OTLP and resource-service ports.</summary>
+    public int[] DashboardPorts { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -48,26 +46,41 @@ internal sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    public static AppHostProcess Start()
+    /// <summary>The dashboard's login URL with its token, as Aspire printed it.</summary>
+    public Uri? DashboardLoginUrl => LoginUrl().Match(Output) is { Success: true } match ? new Uri(match.Groups[1].Value) : null;
+
+    public static AppHostProcess Start(params (string Name, string Value)[] environment)
     {
-        var stateFolder = Directory.CreateTempSubdirectory("remotegpu-apphost-run-").FullName;
-        var dashboardPort = new PortAllocator().Allocate();
-        var startInfo = new ProcessStartInfo("dotnet")
+        var ports = Ports.Free(4);
+        var edgePort = ports[0];
+        int[] dashboard = ports[1..];
+        var startInfo = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            WorkingDirectory = Repository.Root,
             ArgumentList =
             {
-                Repository.ServiceAssembly("RemoteGpu.AppHost"),
-                $"--AppHost:StateDirectory={stateFolder}",
-                "--AppHost:ProxyPort=0",
-                $"--AppHost:Dashboard:Port={dashboardPort.ToString(CultureInfo.InvariantCulture)}",
-                "--AppHost:ContainerRuntime=None",
+                // Ctrl+C's SIGINT as a terminal delivers it, even where this test run ignores SIGINT (a background job),
+                // which children inherit; setsid makes the process group that receives it. Both exec: the pid stays.
+                "--default-signal=INT", "setsid",
+                "dotnet", "run", "--project", "RemoteGpu.AppHost", "--no-build", "--configuration", Repository.Configuration, "--",
+                // Command-line configuration outranks the launch profile's environment: the same settings, other ports.
+                $"--ASPNETCORE_URLS=http://localhost:{dashboard[0]}",
+                $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{dashboard[1]}",
+                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{dashboard[2]}",
             },
-            Environment = { ["DOTNET_ENVIRONMENT"] = "Development" },
         };
+        foreach (var argument in TestPlatform.Arguments(edgePort))
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment)
+        {
+            startInfo.Environment[name] = value;
+        }
         var process = new Process { StartInfo = startInfo };
-        var appHost = new AppHostProcess(process, stateFolder, dashboardPort);
+        var appHost = new AppHostProcess(process, edgePort, dashboard);
         process.OutputDataReceived += (_, e) => appHost.Append(e.Data);
         process.ErrorDataReceived += (_, e) => appHost.Append(e.Data);
         process.Start();
@@ -76,34 +89,34 @@ internal sealed class AppHostProcess : IAsyncDisposable
         return appHost;
     }
 
-    /// <summary>Polls the dashboard's <c>/api/resources</c> until every resource is healthy; returns that answer.</summary>
-    public async Task<JsonElement> WaitForAllHealthyAsync(TimeSpan timeout)
+    /// <summary>Waits for the AppHost's "RemoteGpu is ready" line, printed once every resource is healthy.</summary>
+    public async Task WaitForReadyAsync(TimeSpan timeout)
     {
-        var deadline = Stopwatch.StartNew();
-        var last = "(no answer yet)";
-        while (deadline.Elapsed < timeout)
+        var clock = Stopwatch.StartNew();
+        while (!Output.Contains("RemoteGpu is ready at", StringComparison.Ordinal))
         {
             Assert.False(_process.HasExited, $"The AppHost exited with {(_process.HasExited ? _process.ExitCode : 0)}:\n{Output}");
-            try
-            {
-                last = await _dashboard.GetStringAsync(new Uri("/api/resources", UriKind.Relative));
-                var resources = JsonDocument.Parse(last).RootElement;
-                var running = resources.EnumerateArray().Where(resource => resource.GetProperty("kind").GetString() != ResourceKinds.Parameter).ToList();
-                if (running.Count == AppHostTopology.Resources.Length && running.All(resource => resource.GetProperty("is_healthy").GetBoolean()))
-                {
-                    return resources.Clone();
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // The dashboard is not listening yet.
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(250));
+            Assert.True(clock.Elapsed < timeout, $"Not ready within {timeout}:\n{Output}");
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
         }
-        throw new TimeoutException($"Not every resource became healthy within {timeout}. Last answer: {last}\nAppHost output:\n{Output}");
     }
 
-    /// <summary>Waits for the AppHost to exit; false when it is still running after <paramref name="timeout"/>.</summary>
+    /// <summary>The AppHost itself: the child of <c>dotnet run</c>.</summary>
+    public int AppHostPid() =>
+        ProcessTree.ChildrenOf(Pid).Single(child => ProcessTree.CommandLine(child).Contains("RemoteGpu.AppHost", StringComparison.Ordinal));
+
+    /// <summary>Ctrl+C: SIGINT to every process of the run command's process group, as a terminal sends it.</summary>
+    public Task InterruptAsync() => SignalAsync(-Pid, "INT");
+
+    /// <summary>Sends <paramref name="signal"/> (<c>INT</c>, <c>TERM</c>, <c>KILL</c>) to <paramref name="pid"/> (a process group if negative).</summary>
+    public static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, "--", pid.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits for <c>dotnet run</c> to exit; false when it is still running after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
@@ -118,14 +131,6 @@ internal sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    public void Kill() => _process.Kill();
-
-    public static (IReadOnlyList<int> Pids, IReadOnlyList<int> Ports) ProcessesAndPorts(JsonElement resources) =>
-        (
-            [.. resources.EnumerateArray().Where(r => r.GetProperty("process_id").ValueKind == JsonValueKind.Number).Select(r => r.GetProperty("process_id").GetInt32())],
-            [.. resources.EnumerateArray().SelectMany(r => r.GetProperty("endpoints").EnumerateArray()).Select(e => new Uri(e.GetProperty("url").GetString()!).Port)]
-        );
-
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -134,8 +139,6 @@ internal sealed class AppHostProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
-        _dashboard.Dispose();
-        Directory.Delete(StateFolder, recursive: true);
     }
 
     private void Append(string? line)
@@ -148,4 +151,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
             }
         }
     }
+
+    [GeneratedRegex(@"Login to the dashboard at (http://\S+/login\?t=[0-9a-f]+)")]
+    private static partial Regex LoginUrl();
 }

@@ -1,23 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using RemoteGpu.AppHost.Orchestration;
-using RemoteGpu.AppHost.Orchestration.Containers;
 
 namespace RemoteGpu.Tests.AppHost;
 
-/// <summary>What an AppHost left behind: live processes, listening ports, containers.</summary>
-internal static class Leftovers
+/// <summary>
+/// What a topology leaves behind once stopped: processes of ours (the AppHost, DCP, the dashboard, the services),
+/// containers from the stand-in images, listening ports. Processes and containers are compared with a snapshot
+/// taken before the topology started, so whatever else runs on the machine is not counted.
+/// </summary>
+internal sealed class Leftovers
 {
-    /// <summary>
-    /// PIDs still alive, or whose process group still has a member: the AppHost starts every child as the
-    /// leader of its own session, so its children (Postgres' backends) are in that group.
-    /// </summary>
-    public static IReadOnlyList<int> LiveProcessGroups(IEnumerable<int> pids) =>
-        [.. pids.Where(pid => Native.IsAlive(pid) || Native.Signal(-pid, 0))];
+    private static readonly string[] OurPrograms =
+        ["/tools/dcp", "Aspire.Dashboard", "RemoteGpu.AppHost", "RemoteGpu.Api", "RemoteGpu.Proxy", "RemoteGpu.Worker"];
 
-    /// <summary>Ports on 127.0.0.1 that still accept a connection.</summary>
+    private static readonly string[] OurImages = ["remotegpu/postgres-test", "remotegpu/redis-test"];
+
+    private readonly HashSet<int> _processesBefore;
+    private readonly HashSet<string> _containersBefore;
+
+    private Leftovers(HashSet<int> processes, HashSet<string> containers)
+    {
+        _processesBefore = processes;
+        _containersBefore = containers;
+    }
+
+    public static async Task<Leftovers> BeforeAsync(DockerClient docker) =>
+        new([.. OurProcesses().Keys], [.. (await OurContainersAsync(docker)).Keys]);
+
+    /// <summary>Processes of ours started since the snapshot.</summary>
+    public IReadOnlyList<OurProcess> NewProcesses() =>
+        [.. OurProcesses().Where(process => !_processesBefore.Contains(process.Key)).Select(process => new OurProcess(process.Key, process.Value))];
+
+    /// <summary>Containers from the stand-in images created since the snapshot, running or not.</summary>
+    public async Task<IReadOnlyList<string>> NewContainersAsync(DockerClient docker) =>
+        [.. (await OurContainersAsync(docker)).Where(container => !_containersBefore.Contains(container.Key)).Select(container => container.Value)];
+
+    /// <summary>
+    /// Waits until no process or container of ours started since the snapshot is left (a stopped AppHost leaves DCP to
+    /// stop the rest, which takes seconds), or the timeout; returns what is still there.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WaitUntilGoneAsync(DockerClient docker, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            IReadOnlyList<string> left = [.. NewProcesses().Select(process => process.ToString()), .. await NewContainersAsync(docker)];
+            if (left.Count == 0 || clock.Elapsed > timeout)
+            {
+                return left;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>Ports on loopback that still accept a connection.</summary>
     public static async Task<IReadOnlyList<int>> ListeningPortsAsync(IEnumerable<int> ports)
     {
         var listening = new List<int>();
@@ -37,17 +77,48 @@ internal static class Leftovers
         return listening;
     }
 
-    /// <summary>Containers, running or not, labelled with an AppHost session.</summary>
-    public static async Task<IReadOnlyList<string>> ContainersOfSessionAsync(DockerClient docker, string sessionId)
+    /// <summary>Live processes whose command line names one of our programs, by pid.</summary>
+    private static Dictionary<int, string> OurProcesses()
     {
-        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters
+        var found = new Dictionary<int, string>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>>
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
             {
-                ["label"] = new Dictionary<string, bool> { [$"{DockerEngine.SessionLabel}={sessionId}"] = true },
-            },
-        });
-        return [.. containers.Select(container => $"{string.Join(",", container.Names)} ({container.State})")];
+                continue;
+            }
+            string commandLine;
+            try
+            {
+                commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ').Trim();
+            }
+            catch (IOException)
+            {
+                continue; // Gone while we looked.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (OurPrograms.Any(program => commandLine.Contains(program, StringComparison.Ordinal)))
+            {
+                found[pid] = commandLine;
+            }
+        }
+        return found;
     }
+
+    /// <summary>Containers from the stand-in images: id and description.</summary>
+    private static async Task<Dictionary<string, string>> OurContainersAsync(DockerClient docker)
+    {
+        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters { All = true });
+        return containers
+            .Where(container => OurImages.Any(image => container.Image.StartsWith(image, StringComparison.Ordinal)))
+            .ToDictionary(container => container.ID, container => $"{container.ID[..12]} {string.Join(",", container.Names)} ({container.State})");
+    }
+}
+
+internal sealed record OurProcess(int Pid, string CommandLine)
+{
+    public override string ToString() => $"{Pid}: {CommandLine}";
 }

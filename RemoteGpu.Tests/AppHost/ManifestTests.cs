@@ -4,6 +4,7 @@ using RemoteGpu.Tests.Infrastructure;
 
 namespace RemoteGpu.Tests.AppHost;
 
+[Trait("Category", "Integration")]
 public sealed class ManifestTests(ManifestTests.PublishedManifest published) : IClassFixture<ManifestTests.PublishedManifest>
 {
     private JObject Resources => (JObject)published.Manifest["resources"]!;
@@ -32,33 +33,36 @@ public sealed class ManifestTests(ManifestTests.PublishedManifest published) : I
     {
         var types = Resources.Properties().ToDictionary(resource => resource.Name, resource => (string)resource.Value["type"]!);
 
-        Assert.Equal(
-            new Dictionary<string, string>
-            {
-                ["admin-password"] = "parameter.v0",
-                ["base-domain"] = "parameter.v0",
-                ["postgres-password"] = "parameter.v0",
-                ["postgres"] = "container.v0",
-                ["remotegpu-db"] = "value.v0",
-                ["redis-password"] = "parameter.v0",
-                ["redis"] = "container.v0",
-                ["api"] = "project.v0",
-                ["worker"] = "project.v0",
-                ["proxy"] = "project.v0",
-            },
-            types);
+        Assert.Equal("container.v0", types["postgres"]);
+        Assert.Equal("container.v0", types["redis"]);
+        Assert.Equal("value.v0", types["remotegpu-db"]);
+        Assert.All(new[] { "api", "worker", "proxy" }, name => Assert.Equal("project.v0", types[name]));
+        Assert.All(new[] { "admin-password", "base-domain", "postgres-password", "redis-password" }, name => Assert.Equal("parameter.v0", types[name]));
+        // Nothing else but values Aspire derives (Redis's TLS condition): no executable, no annotated strings.
+        Assert.All(types.Where(type => type.Value is not ("container.v0" or "project.v0" or "parameter.v0")), type => Assert.Equal("value.v0", type.Value));
+        Assert.Equal(2, types.Values.Count(type => type == "container.v0"));
+        Assert.Equal(3, types.Values.Count(type => type == "project.v0"));
+        Assert.Equal(4, types.Values.Count(type => type == "parameter.v0"));
+
         Assert.Equal("{postgres.connectionString};Database=remotegpu-db", (string)Resources["remotegpu-db"]!["connectionString"]!);
         Assert.Equal(
             "Host={postgres.bindings.tcp.host};Port={postgres.bindings.tcp.port};Username=postgres;Password={postgres-password.value}",
             (string)Resources["postgres"]!["connectionString"]!);
-        Assert.Equal("{redis.bindings.tcp.host}:{redis.bindings.tcp.port},password={redis-password.value}", (string)Resources["redis"]!["connectionString"]!);
+        Assert.StartsWith("{redis.bindings.tcp.host}:{redis.bindings.tcp.port},password={redis-password.value}", (string)Resources["redis"]!["connectionString"]!, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ContainerImages_NameNoRegistryHost()
+    public void ContainerImages_AreTheOfficialOnes_NamingNoRegistryHost()
     {
-        Assert.Matches(@"^postgres:17\.\d+$", (string)Resources["postgres"]!["image"]!);
-        Assert.Matches(@"^redis:7\.\d+$", (string)Resources["redis"]!["image"]!);
+        Assert.Matches(@"^library/postgres:\d+\.\d+$", (string)Resources["postgres"]!["image"]!);
+        Assert.Matches(@"^library/redis:\d+\.\d+$", (string)Resources["redis"]!["image"]!);
+    }
+
+    [Fact]
+    public void TheData_LivesInVolumes()
+    {
+        Assert.Equal("/var/lib/postgresql", (string)Resources["postgres"]!["volumes"]![0]!["target"]!);
+        Assert.Equal("/data", (string)Resources["redis"]!["volumes"]![0]!["target"]!);
     }
 
     [Fact]
@@ -87,6 +91,8 @@ public sealed class ManifestTests(ManifestTests.PublishedManifest published) : I
         Assert.Equal("{remotegpu-db.connectionString}", (string)proxyEnvironment["ConnectionStrings__remotegpu-db"]!);
         Assert.Equal("{redis.connectionString}", (string)proxyEnvironment["ConnectionStrings__redis"]!);
         Assert.Equal("{base-domain.value}", (string)proxyEnvironment["Platform__BaseDomain"]!);
+        // The access info the Api returns opens through the edge as users reach it.
+        Assert.Equal("{proxy.bindings.http.url}", (string)Resources["api"]!["env"]!["Platform__EdgeUrl"]!);
     }
 
     [Fact]
@@ -101,7 +107,7 @@ public sealed class ManifestTests(ManifestTests.PublishedManifest published) : I
         Assert.Equal("{admin-password.value}", (string)Resources["api"]!["env"]!["Bootstrap__AdminPassword"]!);
         Assert.Equal("{postgres-password.value}", (string)Resources["postgres"]!["env"]!["POSTGRES_PASSWORD"]!);
         Assert.Equal("{redis-password.value}", (string)Resources["redis"]!["env"]!["REDIS_PASSWORD"]!);
-        Assert.False(published.StateFolderTouched, "publishing generated or stored parameter values");
+        Assert.False(published.UserSecretsTouched, "publishing generated or stored parameter values");
     }
 
     [Fact]
@@ -133,7 +139,8 @@ public sealed class ManifestTests(ManifestTests.PublishedManifest published) : I
 
         public JObject Manifest { get; private set; } = null!;
 
-        public bool StateFolderTouched => Directory.Exists(System.IO.Path.Combine(_folder, "state"));
+        /// <summary>Whether the publisher wrote user secrets (generated parameter values) under its home folder.</summary>
+        public bool UserSecretsTouched => Directory.Exists(System.IO.Path.Combine(_folder, "home", ".microsoft"));
 
         public async Task InitializeAsync()
         {
@@ -142,7 +149,7 @@ public sealed class ManifestTests(ManifestTests.PublishedManifest published) : I
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 ArgumentList = { Repository.ServiceAssembly("RemoteGpu.AppHost"), "--publisher", "manifest", "--output-path", Path },
-                Environment = { ["AppHost__StateDirectory"] = System.IO.Path.Combine(_folder, "state") },
+                Environment = { ["HOME"] = Directory.CreateDirectory(System.IO.Path.Combine(_folder, "home")).FullName },
             };
             using var process = Process.Start(startInfo)!;
             var stdout = process.StandardOutput.ReadToEndAsync();

@@ -1,75 +1,97 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json;
-using RemoteGpu.AppHost.Orchestration;
+using System.Net.Http.Json;
+using Docker.DotNet;
 using RemoteGpu.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace RemoteGpu.Tests.AppHost;
 
-/// <summary><c>dotnet run --project RemoteGpu.AppHost</c>, as a person runs it, with free ports instead of 5080 and 18888.</summary>
+/// <summary><c>dotnet run --project RemoteGpu.AppHost</c>, as a person runs it, stopped the ways a person or a machine stops it.</summary>
 [Trait("Category", "E2E")]
 public sealed class RunModeTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task CtrlC_StopsEverythingTheAppHostStarted()
-    {
-        await using var appHost = AppHostProcess.Start();
-        var clock = Stopwatch.StartNew();
-        var resources = await appHost.WaitForAllHealthyAsync(AppHostTopology.StartTimeout);
-        output.WriteLine($"Process start to all-healthy (dashboard) in {clock.Elapsed.TotalSeconds:F1} s");
-        var (pids, ports) = AppHostProcess.ProcessesAndPorts(resources);
-        Assert.Equal(5, pids.Count);
+    // Given, so that the test knows every secret the AppHost holds and can look for it in its console.
+    private static readonly (string Name, string Value)[] Secrets =
+    [
+        ("Parameters__admin-password", "Run-mode-admin-pass-1"),
+        ("Parameters__postgres-password", "Run-mode-postgres-pass-1"),
+        ("Parameters__redis-password", "Run-mode-redis-pass-1"),
+    ];
 
-        using var page = await appHost.Dashboard.GetAsync(new Uri("/", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Contains("RemoteGpu AppHost", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var secrets = StoredSecrets(appHost.StateFolder);
-        Assert.All(secrets.Values, secret => Assert.DoesNotContain(secret, resources.GetRawText(), StringComparison.Ordinal));
+    /// <summary>Ctrl+C (SIGINT to the terminal's foreground process group) or SIGTERM to the run command's process.</summary>
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task TheRunCommand_ServesTheEdgeAndTheDashboard_AndASignalStopsEverythingItStarted(string signal)
+    {
+        using var docker = new DockerClientBuilder().Build();
+        var before = await Leftovers.BeforeAsync(docker);
+        await using var appHost = AppHostProcess.Start(Secrets);
+        var clock = Stopwatch.StartNew();
+        await appHost.WaitForReadyAsync(TestPlatform.StartTimeout);
+        output.WriteLine($"dotnet run to ready in {clock.Elapsed.TotalSeconds:F1} s");
+
+        using (var edge = new HttpClient { BaseAddress = new Uri($"http://localhost:{appHost.EdgePort}") })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await edge.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await edge.GetAsync(new Uri("/api/info", UriKind.Relative))).StatusCode);
+            using var login = await edge.PostAsJsonAsync(new Uri("/api/auth/login", UriKind.Relative), new { user_name = "admin", password = Secrets[0].Value });
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        }
+        Assert.Contains($"RemoteGpu is ready at http://localhost:{appHost.EdgePort}/", appHost.Output, StringComparison.Ordinal);
+
+        // The dashboard is Aspire's and keeps its token login: without the token it sends the browser to sign in.
+        var loginUrl = appHost.DashboardLoginUrl;
+        Assert.NotNull(loginUrl);
+        Assert.Equal(appHost.DashboardPorts[0], loginUrl.Port);
+        using (var dashboard = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(loginUrl.GetLeftPart(UriPartial.Authority)) })
+        {
+            using var anonymous = await dashboard.GetAsync(new Uri("/", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
+            Assert.StartsWith("/login", anonymous.Headers.Location!.OriginalString.Replace(loginUrl.GetLeftPart(UriPartial.Authority), "", StringComparison.Ordinal), StringComparison.Ordinal);
+            using var signedIn = await dashboard.GetAsync(loginUrl);
+            Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+            Assert.Contains(signedIn.Headers.GetValues("Set-Cookie"), cookie => cookie.StartsWith(".Aspire.Dashboard.Auth", StringComparison.Ordinal));
+        }
+        var running = before.NewProcesses();
+        Assert.Contains(running, process => process.CommandLine.Contains("/tools/dcp", StringComparison.Ordinal));
+        Assert.Contains(running, process => process.CommandLine.Contains("Aspire.Dashboard", StringComparison.Ordinal));
+        Assert.Equal(2, (await before.NewContainersAsync(docker)).Count);
 
         clock.Restart();
-        Assert.True(Native.Signal(appHost.Pid, Native.SigInt));
-        Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"still running {StopTimeout.TotalSeconds} s after Ctrl+C:\n{appHost.Output}");
-        output.WriteLine($"Ctrl+C to exit in {clock.Elapsed.TotalSeconds:F1} s");
-
+        await (signal == "INT" ? appHost.InterruptAsync() : AppHostProcess.SignalAsync(appHost.Pid, signal));
+        Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"still running {StopTimeout.TotalSeconds} s after SIG{signal}:\n{appHost.Output}");
+        var exited = clock.Elapsed;
         Assert.Equal(0, appHost.ExitCode);
-        Assert.Empty(Leftovers.LiveProcessGroups(pids));
-        Assert.Empty(await Leftovers.ListeningPortsAsync([.. ports, appHost.DashboardPort]));
-        var console = appHost.Output;
-        Assert.Contains("RemoteGpu is running", console, StringComparison.Ordinal);
-        Assert.Contains($"Dashboard: http://localhost:{appHost.DashboardPort}", console, StringComparison.Ordinal);
-        // The generated admin password is printed once; the database passwords never.
-        Assert.Single(console.Split('\n'), line => line.Contains("admin-password (generated", StringComparison.Ordinal));
-        Assert.Equal(1, Occurrences(console, secrets["admin-password"]));
-        Assert.Equal(0, Occurrences(console, secrets["postgres-password"]));
-        Assert.Equal(0, Occurrences(console, secrets["redis-password"]));
+
+        // The AppHost returns at once; DCP, which watches it, stops the services and containers it started.
+        Assert.Empty(await before.WaitUntilGoneAsync(docker, StopTimeout));
+        output.WriteLine($"SIG{signal}: the run command exited in {exited.TotalSeconds:F1} s, nothing of ours was left after {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.Empty(await Leftovers.ListeningPortsAsync([appHost.EdgePort, .. appHost.DashboardPorts]));
+        Assert.All(Secrets, secret => Assert.DoesNotContain(secret.Value, appHost.Output, StringComparison.Ordinal));
+        await TestPlatform.RemoveDataVolumesAsync();
     }
 
     [Fact]
-    public async Task KillingTheAppHostHard_TakesItsProcessesWithIt()
+    public async Task KillingTheAppHostHard_LeavesNoProcessOrContainerOfOurs_Within30Seconds()
     {
-        await using var appHost = AppHostProcess.Start();
-        var (pids, _) = AppHostProcess.ProcessesAndPorts(await appHost.WaitForAllHealthyAsync(AppHostTopology.StartTimeout));
+        using var docker = new DockerClientBuilder().Build();
+        var before = await Leftovers.BeforeAsync(docker);
+        await using var appHost = AppHostProcess.Start(Secrets);
+        await appHost.WaitForReadyAsync(TestPlatform.StartTimeout);
+        Assert.Equal(2, (await before.NewContainersAsync(docker)).Count);
 
-        appHost.Kill(); // SIGKILL: no chance to stop anything; the children's parent-death signal must
-        Assert.True(await appHost.WaitForExitAsync(StopTimeout));
+        var clock = Stopwatch.StartNew();
+        await AppHostProcess.SignalAsync(appHost.AppHostPid(), "KILL"); // no chance to stop anything itself
 
-        // The kernel signals the children as the AppHost dies; they are gone a moment later.
-        await Poll.UntilAsync(() => Leftovers.LiveProcessGroups(pids).Count == 0, StopTimeout, "exit of every child of the killed AppHost");
+        // DCP watches the AppHost's process and, once it is gone, stops everything it started.
+        Assert.Empty(await before.WaitUntilGoneAsync(docker, TimeSpan.FromSeconds(30)));
+        output.WriteLine($"SIGKILL: nothing of ours was left after {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.Empty(await Leftovers.ListeningPortsAsync([appHost.EdgePort, .. appHost.DashboardPorts]));
+        await TestPlatform.RemoveDataVolumesAsync();
     }
 
-    private static Dictionary<string, string> StoredSecrets(string stateFolder) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(stateFolder, "parameters.json")))!;
-
-    private static int Occurrences(string text, string value)
-    {
-        var count = 0;
-        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
-        return count;
-    }
 }

@@ -6,6 +6,7 @@ namespace RemoteGpu.Tests.Core;
 
 /// <summary>Allocations against the real Postgres, raced: no port or GPU is ever given twice.</summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class ResourceAllocatorTests(PlatformFixture platform)
 {
     [Fact]

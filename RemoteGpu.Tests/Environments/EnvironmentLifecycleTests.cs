@@ -13,6 +13,7 @@ namespace RemoteGpu.Tests.Environments;
 /// used over SSH with the returned password, as their owner would.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsyncLifetime
 {
     private readonly DockerClient _docker = new DockerClientBuilder().Build();
@@ -42,7 +43,10 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         Assert.Matches("^env-[0-9a-f]{8}$", id);
         Assert.Equal($"ssh -p {port} remotegpu@{id}.localhost", ssh.GetProperty("command").GetString());
         Assert.Matches("^[0-9a-f]{32}$", created.GetProperty("access_info").GetProperty("jupyter").GetProperty("token").GetString()!);
-        Assert.Contains($"{id}.localhost", created.GetProperty("access_info").GetProperty("jupyter").GetProperty("url").GetString(), StringComparison.Ordinal);
+        // The URLs open as given: the environment's host on the edge's own port.
+        var edgePort = platform.ProxyAddress.Port;
+        Assert.Equal($"http://{id}.localhost:{edgePort}/jupyter/", created.GetProperty("access_info").GetProperty("jupyter").GetProperty("url").GetString());
+        Assert.Equal($"http://{id}.localhost:{edgePort}/code/", created.GetProperty("access_info").GetProperty("code_server").GetProperty("url").GetString());
 
         await WaitForStatusAsync(user.Client, id, "running");
 

@@ -10,6 +10,7 @@ namespace RemoteGpu.Tests.Environments;
 /// container of another platform sharing the engine.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class OrphanSweepTests(PlatformFixture platform) : IAsyncLifetime
 {
     private readonly DockerClient _docker = new DockerClientBuilder().Build();

@@ -9,6 +9,7 @@ using static RemoteGpu.Tests.Environments.EnvironmentDriver;
 namespace RemoteGpu.Tests.Environments;
 
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class ProvisioningFailureTests(PlatformFixture platform) : IAsyncLifetime
 {
     public Task InitializeAsync() => EnsureTestImageListedAsync(platform);

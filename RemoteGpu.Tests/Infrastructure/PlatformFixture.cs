@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
-using RemoteGpu.AppHost.Hosting;
-using RemoteGpu.AppHost.Testing;
 using RemoteGpu.Core.Credentials;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
@@ -18,8 +18,8 @@ public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
 }
 
 /// <summary>
-/// The whole platform — Postgres, Redis, Api, Proxy, Worker — started once through the AppHost's
-/// testing entry point and shared by the integration tests of the <see cref="PlatformCollection"/>.
+/// The whole platform — Postgres, Redis, Api, Proxy, Worker — started once through the real AppHost
+/// (<see cref="TestPlatform"/>) and shared by the end-to-end tests of the <see cref="PlatformCollection"/>.
 /// Tests create their own users and rows under unique names, so they run in any order.
 /// </summary>
 public sealed class PlatformFixture : IAsyncLifetime
@@ -29,10 +29,10 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>The Api's default; the rate-limit test walks up to it.</summary>
     public const int LoginAttemptsPerMinutePerAddress = 30;
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private DistributedApplication? _app;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The platform is not started.");
+    public TimeSpan StartedIn { get; private set; }
     public Uri ApiAddress { get; private set; } = null!;
     public Uri ProxyAddress { get; private set; } = null!;
     public string DbConnectionString { get; private set; } = null!;
@@ -40,20 +40,13 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(StartTimeout);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync(timeout.Token);
-        builder.Configuration["Parameters:admin-password"] = AdminPassword;
-        _app = await builder.BuildAsync(timeout.Token);
-        await _app.StartAsync(timeout.Token);
-        foreach (var resource in new[] { "api", "proxy", "worker" })
-        {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
-        }
+        var builder = await TestPlatform.CreateBuilderAsync(dashboard: false, "--Parameters:admin-password=" + AdminPassword);
+        (_app, StartedIn) = await TestPlatform.StartAsync(builder);
 
-        ApiAddress = _app.GetEndpoint("api");
-        ProxyAddress = _app.GetEndpoint("proxy");
-        DbConnectionString = (await _app.GetConnectionStringAsync(RemoteGpuDbContext.ConnectionName, timeout.Token))!;
-        RedisConnectionString = (await _app.GetConnectionStringAsync("redis", timeout.Token))!;
+        ApiAddress = _app.GetEndpoint("api", "http");
+        ProxyAddress = _app.GetEndpoint("proxy", "http");
+        DbConnectionString = (await _app.GetConnectionStringAsync(RemoteGpuDbContext.ConnectionName))!;
+        RedisConnectionString = (await _app.GetConnectionStringAsync(PlatformStoresExtensions.RedisConnectionName))!;
     }
 
     public async Task DisposeAsync()
@@ -69,6 +62,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
         await _app.DisposeAsync();
         await RemoveWorkspacesAsync(platformId);
+        await TestPlatform.RemoveDataVolumesAsync();
     }
 
     /// <summary>
@@ -147,10 +141,15 @@ public sealed class PlatformFixture : IAsyncLifetime
     }
 
     /// <summary>Every line every resource has printed so far.</summary>
-    internal Task<string> AllLogsAsync() =>
-        Task.FromResult(string.Join('\n', App.ResourceNotifications.GetSnapshots()
-            .SelectMany(snapshot => App.ResourceLogs[snapshot.Name].Read())
-            .Select(line => line.Text)));
+    internal async Task<string> AllLogsAsync()
+    {
+        var lines = new List<string>();
+        foreach (var resource in TestPlatform.Resources)
+        {
+            lines.AddRange(await App.LogAsync(resource));
+        }
+        return string.Join('\n', lines);
+    }
 
     /// <summary>
     /// A second Api process on the same database and Redis with extra settings (e.g. a stricter policy);

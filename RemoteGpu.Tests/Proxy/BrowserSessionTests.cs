@@ -13,7 +13,7 @@ namespace RemoteGpu.Tests.Proxy;
 /// domain could never have gone.
 /// </summary>
 [Collection(PlatformCollection.Name)]
-[Trait("Category", "EndToEnd")]
+[Trait("Category", "E2E")]
 public sealed class BrowserSessionTests(PlatformFixture platform) : IAsyncLifetime
 {
     private static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(20);

@@ -11,6 +11,7 @@ namespace RemoteGpu.Tests.Proxy;
 /// Rows only, no containers: what the edge answers before it would forward.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class EdgeRoutingTests(PlatformFixture platform) : IDisposable
 {
     private static readonly TimeSpan RouteDelay = TimeSpan.FromSeconds(1);

@@ -15,7 +15,7 @@ namespace RemoteGpu.Tests.Proxy;
 /// token injected and never shown, access audited once per session.
 /// </summary>
 [Collection(PlatformCollection.Name)]
-[Trait("Category", "EndToEnd")]
+[Trait("Category", "E2E")]
 public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
 {
     private static readonly TimeSpan JupyterStartTimeout = TimeSpan.FromMinutes(1);

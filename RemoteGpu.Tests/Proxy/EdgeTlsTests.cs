@@ -19,6 +19,7 @@ namespace RemoteGpu.Tests.Proxy;
 /// with a message naming the setting.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class EdgeTlsTests(PlatformFixture platform) : IDisposable
 {
     private const string Domain = "remotegpu.localhost";

@@ -14,6 +14,7 @@ namespace RemoteGpu.Tests.Proxy;
 /// host-only cookie that is good on that environment alone and never reaches the workspace.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class EnvironmentSessionTests(PlatformFixture platform) : IAsyncLifetime
 {
     private readonly EdgeDriver _edge = new(platform);

@@ -7,6 +7,7 @@ namespace RemoteGpu.Tests.ServiceDefaults;
 /// A service given a missing or malformed connection string stops at start, names the setting, and
 /// never echoes the value (it holds a password) — rather than failing at its first request.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ConnectionStringTests
 {
     private const string Secret = "s3cret-never-printed";

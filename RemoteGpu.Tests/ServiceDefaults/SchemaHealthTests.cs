@@ -9,6 +9,7 @@ namespace RemoteGpu.Tests.ServiceDefaults;
 
 /// <summary>Only the Api migrates; the Proxy and the Worker say they are not ready until it has.</summary>
 [Collection(PlatformCollection.Name)]
+[Trait("Category", "E2E")]
 public sealed class SchemaHealthTests(PlatformFixture platform)
 {
     [Theory]

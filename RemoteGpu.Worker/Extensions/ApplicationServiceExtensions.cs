@@ -13,8 +13,8 @@ internal static class ApplicationServiceExtensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDbContext<RemoteGpuDbContext>(RemoteGpuDbContext.ConnectionName);
-        builder.AddRedisClient("redis");
+        builder.AddPlatformDatabase();
+        builder.AddPlatformRedis();
         builder.AddPlatformDataProtection();
         builder.AddDockerRuntime();
         builder.Services.AddHealthChecks()

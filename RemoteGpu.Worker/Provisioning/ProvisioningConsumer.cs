@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Provisioning;
 using StackExchange.Redis;
@@ -62,11 +63,18 @@ internal sealed partial class ProvisioningConsumer(
     {
         // One environment once per batch: several hints for it converge the same row anyway.
         var byEnvironment = entries.GroupBy(e => (string?)e[ProvisioningStreams.EnvironmentIdField] ?? "");
-        await Task.WhenAll(byEnvironment.Select(group => HandleAsync(db, group.Key, [.. group.Select(e => e.Id)], cancellationToken)));
+        await Task.WhenAll(byEnvironment.Select(group => HandleAsync(db, group.Key, [.. group], cancellationToken)));
     }
 
-    private async Task HandleAsync(IDatabase db, string environmentId, RedisValue[] ids, CancellationToken cancellationToken)
+    private async Task HandleAsync(IDatabase db, string environmentId, StreamEntry[] entries, CancellationToken cancellationToken)
     {
+        // A child of the request that sent the first hint; the others, if any, are linked.
+        using var activity = WorkerTelemetry.Source.StartActivity(ActivityKind.Consumer,
+            ProvisioningQueue.TraceContextOf(entries[0]),
+            links: [.. entries.Skip(1).Select(entry => new ActivityLink(ProvisioningQueue.TraceContextOf(entry)))],
+            name: "converge " + ProvisioningStreams.Provision);
+        activity?.SetTag(WorkerTelemetry.EnvironmentIdTag, environmentId);
+        RedisValue[] ids = [.. entries.Select(entry => entry.Id)];
         var attempts = await db.HashIncrementAsync(AttemptsKey, ids[0]);
         try
         {
@@ -79,6 +87,7 @@ internal sealed partial class ProvisioningConsumer(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             LogFailed(logger, ex, environmentId, attempts, options.Value.MaxAttempts);
             if (attempts < options.Value.MaxAttempts)
             {

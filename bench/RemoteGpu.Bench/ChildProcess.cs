@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace RemoteGpu.Bench;
 
@@ -123,24 +121,6 @@ internal sealed class ChildProcess : IAsyncDisposable
             {
                 _tail.Dequeue();
             }
-        }
-    }
-}
-
-internal static class Ports
-{
-    /// <summary><paramref name="count"/> distinct loopback ports nothing listens on right now.</summary>
-    public static int[] Free(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(listener => listener.Start());
-            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            listeners.ForEach(listener => listener.Dispose());
         }
     }
 }

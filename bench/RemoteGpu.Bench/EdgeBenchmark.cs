@@ -6,12 +6,14 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
-using RemoteGpu.AppHost.Orchestration;
-using RemoteGpu.AppHost.Testing;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using RemoteGpu.Core.Credentials;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace RemoteGpu.Bench;
@@ -98,33 +100,31 @@ internal static class EdgeBenchmark
         await using var nginx = await EdgeContenders.StartNginxAsync(tools.Nginx!, Path.Combine(work, "nginx"), nginxPort, upstreamAddress, small);
         await using var chp = await EdgeContenders.StartChpAsync(tools, chpPort, chpApiPort, upstreamAddress, small);
 
-        foreach (var (name, value) in options.EdgeEnvironment)
-        {
-            Environment.SetEnvironmentVariable(name, value);
-        }
         Console.WriteLine("Starting the topology (Release build recommended)...");
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync();
-        // As deployed: no developer exception page or other Development-only middleware in the measured path.
-        builder.EnvironmentName = Environments.Production;
-        builder.Configuration["Parameters:admin-password"] = AdminPassword;
-        await using var app = await builder.BuildAsync();
-        await app.StartAsync();
-        foreach (var resource in new[] { "api", "proxy", "worker" })
+        var builder = await TestPlatform.CreateBuilderAsync(dashboard: false, "--Parameters:admin-password=" + AdminPassword);
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource);
+            // As deployed: no developer exception page or other Development-only middleware in the measured path.
+            var resource = builder.CreateResourceBuilder(project).WithEnvironment("ASPNETCORE_ENVIRONMENT", Environments.Production);
+            foreach (var (name, value) in options.EdgeEnvironment)
+            {
+                resource.WithEnvironment(name, value);
+            }
         }
+        var (app, _) = await TestPlatform.StartAsync(builder);
+        await using var _ = app;
         Guid ownerId;
         string bearer;
         try
         {
-            (ownerId, bearer) = await CreateUserWithTokenAsync(app.GetEndpoint("api"));
+            (ownerId, bearer) = await CreateUserWithTokenAsync(app.GetEndpoint("api", "http"));
         }
         catch (HttpRequestException)
         {
             // A status code alone does not say what went wrong; the Api's console does, and it goes with the topology.
-            foreach (var line in app.ResourceLogs["api"].Read().TakeLast(40))
+            foreach (var line in (await app.LogAsync("api")).TakeLast(40))
             {
-                Console.Error.WriteLine($"  api | {line.Text}");
+                Console.Error.WriteLine($"  api | {line}");
             }
             throw;
         }
@@ -140,9 +140,9 @@ internal static class EdgeBenchmark
         }
 
         var target = small[0];
-        var edgePid = app.ResourceNotifications.GetSnapshot("proxy").ProcessId
-            ?? throw new InvalidOperationException("The proxy resource reports no process id.");
-        var edge = new Contender("edge (RemoteGpu.Proxy)", app.GetEndpoint("proxy").Port, target, edgePid);
+        // The process DCP started (dotnet run); the edge runs below it and ProcessCpu counts the whole tree.
+        var edgePid = app.Snapshot("proxy").ProcessId();
+        var edge = new Contender("edge (RemoteGpu.Proxy)", app.GetEndpoint("proxy", "http").Port, target, edgePid);
         var bare = new Contender("bare YARP catch-all", yarpPort, target, yarp.ProcessId);
         var contenders = new (Contender Contender, ChildProcess? Process)[]
         {
@@ -171,10 +171,10 @@ internal static class EdgeBenchmark
 
         Console.WriteLine();
         Console.WriteLine($"{options.Environments} environments in the route table");
-        var edgeLog = app.ResourceLogs["proxy"];
-        var linesBefore = 0L;
-        var first = await MeasureAsync(wrk, options, authorization, upstream.ProcessId, contenders.Select(c => c.Contender).ToList(), () => linesBefore = NextLine(edgeLog));
-        ReportEdgeLogging(edgeLog, linesBefore, first[edge.Name]);
+        var linesBefore = 0;
+        var first = await MeasureAsync(wrk, options, authorization, upstream.ProcessId, contenders.Select(c => c.Contender).ToList(),
+            async () => linesBefore = (await app.LogAsync("proxy")).Count);
+        ReportEdgeLogging(await app.LogAsync("proxy"), linesBefore, first[edge.Name]);
 
         Console.WriteLine();
         Console.WriteLine($"Route table size, the edge alone: {options.Rounds} pairs of runs, {options.Environments} and {options.LargeTable}+ " +
@@ -207,30 +207,31 @@ internal static class EdgeBenchmark
         return Report(options, first, pairs, propagation, contenders.Select(c => c.Contender).ToList(), edge, bare);
     }
 
-    private static long NextLine(ResourceLog log) => log.Read() is { Count: > 0 } lines ? lines[^1].Sequence + 1 : 0;
-
     /// <summary>How much the edge wrote to its console while it was measured: per-request logging is a cost of its own.</summary>
-    private static void ReportEdgeLogging(ResourceLog log, long before, List<WrkResult> runs)
+    private static void ReportEdgeLogging(IReadOnlyList<string> log, int before, List<WrkResult> runs)
     {
-        var lines = NextLine(log) - before;
+        var lines = log.Count - before;
         var requests = runs.Sum(r => r.Requests);
         Console.WriteLine($"  the edge printed {lines} console line(s) while the rounds ran ({requests} requests went through it)");
-        if (lines > requests / 10 && log.Read() is { Count: > 0 } recent)
+        if (lines > requests / 10 && log.Count > 0)
         {
-            var last = recent[^1].Text;
+            var last = log[^1];
             Console.WriteLine($"  e.g. {last[..Math.Min(last.Length, 160)]}");
         }
     }
 
     /// <summary>A warm-up per contender, then <see cref="EdgeBenchmarkOptions.Rounds"/> rounds of all of them in turn.</summary>
     private static async Task<Dictionary<string, List<WrkResult>>> MeasureAsync(
-        Wrk wrk, EdgeBenchmarkOptions options, string authorization, int upstreamPid, IReadOnlyList<Contender> contenders, Action? warmedUp = null)
+        Wrk wrk, EdgeBenchmarkOptions options, string authorization, int upstreamPid, IReadOnlyList<Contender> contenders, Func<Task>? warmedUp = null)
     {
         foreach (var contender in contenders)
         {
             await WarmUpAsync(wrk, options, authorization, upstreamPid, contender);
         }
-        warmedUp?.Invoke();
+        if (warmedUp is not null)
+        {
+            await warmedUp();
+        }
         var results = contenders.ToDictionary(c => c.Name, _ => new List<WrkResult>());
         for (var round = 1; round <= options.Rounds; round++)
         {

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using RemoteGpu.AppHost.Testing;
+using Aspire.Hosting.Testing;
+using RemoteGpu.Tests.Infrastructure;
 using RemoteGpu.Core.Identity;
 
 namespace RemoteGpu.Bench;
@@ -24,12 +25,9 @@ internal static class LoginBenchmark
     public static async Task<int> RunAsync()
     {
         Console.WriteLine("Starting the topology (Release build recommended)...");
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync();
-        builder.Configuration["Parameters:admin-password"] = AdminPassword;
-        await using var app = await builder.BuildAsync();
-        await app.StartAsync();
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("api");
-        var api = app.GetEndpoint("api");
+        var (app, _) = await TestPlatform.StartAsync(await TestPlatform.CreateBuilderAsync(dashboard: false, "--Parameters:admin-password=" + AdminPassword));
+        await using var _ = app;
+        var api = app.GetEndpoint("api", "http");
 
         var userName = "bench-" + Guid.NewGuid().ToString("N")[..8];
         using (var admin = Client(api))

@@ -6,7 +6,8 @@ using System.Text;
 using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using RemoteGpu.AppHost.Testing;
+using Aspire.Hosting.Testing;
+using RemoteGpu.Tests.Infrastructure;
 using RemoteGpu.Core.Identity;
 
 namespace RemoteGpu.Bench;
@@ -28,13 +29,9 @@ internal static class ProvisionBenchmark
     public static async Task<int> RunAsync()
     {
         Console.WriteLine("Starting the topology...");
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync();
-        builder.Configuration["Parameters:admin-password"] = AdminPassword;
-        await using var app = await builder.BuildAsync();
-        await app.StartAsync();
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("worker");
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("api");
-        using var api = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = app.GetEndpoint("api") };
+        var (app, _) = await TestPlatform.StartAsync(await TestPlatform.CreateBuilderAsync(dashboard: false, "--Parameters:admin-password=" + AdminPassword));
+        await using var _ = app;
+        using var api = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = app.GetEndpoint("api", "http") };
         (await api.PostAsJsonAsync("/api/auth/login", new { user_name = "admin", password = AdminPassword })).EnsureSuccessStatusCode();
         (await api.PostAsJsonAsync("/api/images", new { name = Image, display_name = "bench" })).EnsureSuccessStatusCode();
         using var docker = new DockerClientBuilder().Build();

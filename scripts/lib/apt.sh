@@ -45,9 +45,8 @@ install_packages() { # $1 = message when all are present
   command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: this script supports Debian and Ubuntu only"
   say "packages: installing ${missing[*]} (log: $LOG)"
 
-  # Without systemd nothing supervises the services packages would start (postgresql, redis-server,
-  # docker, nginx); keep their postinst scripts from starting them. The platform and the benchmark
-  # start their own.
+  # Without systemd nothing supervises the services packages would start (docker, nginx); keep their
+  # postinst scripts from starting them. The prerequisites script and the benchmark start their own.
   local policy_rcd=/usr/sbin/policy-rc.d added_policy=0
   if ! systemd_is_init && [ ! -e "$policy_rcd" ]; then
     printf '#!/bin/sh\n# temporary, from RemoteGpu scripts/%s\nexit 101\n' "$(basename "$0")" | as_root tee "$policy_rcd" >/dev/null

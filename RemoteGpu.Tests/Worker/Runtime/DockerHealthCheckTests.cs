@@ -7,6 +7,7 @@ namespace RemoteGpu.Tests.Worker.Runtime;
 
 [Trait("Category", "E2E")]
 [Collection(DockerRuntimeCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DockerHealthCheckTests(DockerRuntimeFixture fixture)
 {
     [Fact]

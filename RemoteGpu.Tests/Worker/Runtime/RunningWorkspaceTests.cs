@@ -16,6 +16,7 @@ namespace RemoteGpu.Tests.Worker.Runtime;
 /// <summary>What a user of a running workspace relies on, checked on the fixture's one running container.</summary>
 [Trait("Category", "E2E")]
 [Collection(DockerRuntimeCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class RunningWorkspaceTests(DockerRuntimeFixture fixture, ITestOutputHelper output)
 {
     private int SshPort => fixture.Shared.SshHostPort;

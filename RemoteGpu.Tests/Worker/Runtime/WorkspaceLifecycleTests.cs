@@ -14,6 +14,7 @@ namespace RemoteGpu.Tests.Worker.Runtime;
 /// <summary>Creating, stopping, starting and removing workspaces of their own, and the ways that fails.</summary>
 [Trait("Category", "E2E")]
 [Collection(DockerRuntimeCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class WorkspaceLifecycleTests(DockerRuntimeFixture fixture, ITestOutputHelper output)
 {
     private IWorkspaceRuntime Runtime => fixture.Runtime;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -528,29 +529,35 @@ internal sealed partial class DockerWorkspaceRuntime(
         return ex.Message;
     }
 
+    /// <summary>One operation on the engine: a span, and engine failures as <see cref="WorkspaceRuntimeException"/>.</summary>
     private static async Task<T> OnEngineAsync<T>(string operation, string subject, Func<Task<T>> action)
     {
+        using var activity = WorkerTelemetry.Source.StartActivity("docker " + operation, ActivityKind.Client);
+        if (EnvironmentIds.IsValid(subject))
+        {
+            activity?.SetTag(WorkerTelemetry.EnvironmentIdTag, subject);
+        }
         try
         {
             return await action();
         }
-        catch (Exception ex) when (IsEngineFailure(ex))
+        catch (Exception ex)
         {
-            throw new WorkspaceRuntimeException($"Docker could not {operation} {subject}: {Describe(ex)}", ex);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            if (IsEngineFailure(ex))
+            {
+                throw new WorkspaceRuntimeException($"Docker could not {operation} {subject}: {Describe(ex)}", ex);
+            }
+            throw;
         }
     }
 
-    private static async Task OnEngineAsync(string operation, string subject, Func<Task> action)
-    {
-        try
+    private static async Task OnEngineAsync(string operation, string subject, Func<Task> action) =>
+        await OnEngineAsync(operation, subject, async () =>
         {
             await action();
-        }
-        catch (Exception ex) when (IsEngineFailure(ex))
-        {
-            throw new WorkspaceRuntimeException($"Docker could not {operation} {subject}: {Describe(ex)}", ex);
-        }
-    }
+            return true;
+        });
 
     private readonly record struct ExecOutput(string StandardOutput, string StandardError, bool Truncated);
 
