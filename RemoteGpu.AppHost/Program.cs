@@ -55,5 +55,6 @@ var proxy = builder.AddProject<Projects.RemoteGpu_Proxy>("proxy")
 api.WithEnvironment("Platform__EdgeUrl", proxy.GetEndpoint("http"));
 
 builder.Services.AddHostedService<ReadyBanner>();
+builder.Services.AddHostedService<StopServicesFirst>();
 
 builder.Build().Run();

@@ -69,7 +69,9 @@ internal sealed class RouteTableLoader(
         {
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                // Npgsql does not abandon a connection attempt when the token is cancelled: a stop must not wait out
+                // the connect timeout against a Postgres that has gone (DCP stops Postgres and the edge together).
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).AsTask().WaitAsync(cancellationToken);
                 connection.Notification += (_, e) => _changes.Writer.TryWrite(new Change(e.Channel, e.Payload));
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {UsersChannel}", connection))
                 {

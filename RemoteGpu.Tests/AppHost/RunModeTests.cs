@@ -66,6 +66,8 @@ public sealed class RunModeTests(ITestOutputHelper output)
         Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"still running {StopTimeout.TotalSeconds} s after SIG{signal}:\n{appHost.Output}");
         var exited = clock.Elapsed;
         Assert.Equal(0, appHost.ExitCode);
+        // The services were stopped first, gracefully, while Postgres, Redis and the dashboard were still up.
+        Assert.Contains("Stopped the 3 services in", appHost.Output, StringComparison.Ordinal);
 
         // The AppHost returns at once; DCP, which watches it, stops the services and containers it started.
         Assert.Empty(await before.WaitUntilGoneAsync(docker, StopTimeout));

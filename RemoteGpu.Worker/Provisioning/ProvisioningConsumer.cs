@@ -35,9 +35,12 @@ internal sealed partial class ProvisioningConsumer(
         {
             try
             {
+                // Redis commands take no cancellation token: a stop must not wait out the timeout of one whose
+                // server has gone (DCP stops Redis and the workers together).
                 var claimed = await db.StreamAutoClaimAsync(ProvisioningStreams.Provision, ProvisioningStreams.ConsumerGroup, _consumer,
-                    (long)settings.ClaimIdleTime.TotalMilliseconds, "0-0", settings.MaxConcurrency);
-                var fresh = await db.StreamReadGroupAsync(ProvisioningStreams.Provision, ProvisioningStreams.ConsumerGroup, _consumer, ">", settings.MaxConcurrency);
+                    (long)settings.ClaimIdleTime.TotalMilliseconds, "0-0", settings.MaxConcurrency).WaitAsync(stoppingToken);
+                var fresh = await db.StreamReadGroupAsync(ProvisioningStreams.Provision, ProvisioningStreams.ConsumerGroup, _consumer, ">", settings.MaxConcurrency)
+                    .WaitAsync(stoppingToken);
                 var entries = claimed.ClaimedEntries.Concat(fresh).Where(e => !e.IsNull).ToList();
                 if (entries.Count == 0)
                 {
