@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,9 @@ public static partial class DatabaseMigrator
             try
             {
                 await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})", ct);
+                // EF reads the history table before it creates it, and logs the failed read of a new database as an
+                // error (twice, red in the dashboard on every first start): create it first.
+                await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
                 var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
                 if (pending.Count == 0)
                 {

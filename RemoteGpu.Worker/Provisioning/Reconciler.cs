@@ -50,6 +50,8 @@ internal sealed partial class Reconciler(
         {
             return;
         }
+        // One trace per pass, with its queries, re-sent hints and Docker calls.
+        using var activity = WorkerTelemetry.Source.StartActivity("reconcile");
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -75,6 +77,7 @@ internal sealed partial class Reconciler(
                     && e.Access!.AppliedCredentialsVersion < e.Access.CredentialsVersion)
                 || (e.DesiredState == DesiredState.Stopped && e.Status != EnvironmentStatus.Stopped && e.Status != EnvironmentStatus.Failed)
                 || (e.DesiredState == DesiredState.Deleted && e.Status != EnvironmentStatus.Deleted))
+            .OrderBy(e => e.UpdatedAt) // the longest waiting first, when more than a pass takes are waiting
             .Select(e => e.Id)
             .Take(1000)
             .ToListAsync(cancellationToken);
