@@ -8,17 +8,25 @@ namespace RemoteGpu.Tests.AppHost;
 
 /// <summary>
 /// <c>dotnet run --project RemoteGpu.AppHost</c> as a person runs it in a terminal (its launch profile, its
-/// dashboard; a process group of its own, as a shell's foreground job has), with the stand-in images, data volumes
-/// of its own, and free ports for the edge and the dashboard instead of 5080 and 18888.
+/// dashboard; a process group of its own, as a shell's foreground job has), on free ports for the edge and the
+/// dashboard instead of 5080 and 18888. The tests run this repository's AppHost with the stand-in images and data
+/// volumes of its own; the AppHost benchmark also runs an older one from a worktree.
 /// </summary>
 internal sealed partial class AppHostProcess : IAsyncDisposable
 {
+    /// <summary>What this repository's AppHost prints once every resource is healthy (ReadyBanner).</summary>
+    public const string ReadyLine = "RemoteGpu is ready at";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly string _readyLine;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TaskCompletionSource<TimeSpan> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private AppHostProcess(Process process, int edgePort, int[] dashboardPorts)
+    private AppHostProcess(Process process, string readyLine, int edgePort, int[] dashboardPorts)
     {
         _process = process;
+        _readyLine = readyLine;
         EdgePort = edgePort;
         DashboardPorts = dashboardPorts;
     }
@@ -49,29 +57,39 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
     /// <summary>The dashboard's login URL with its token, as Aspire printed it.</summary>
     public Uri? DashboardLoginUrl => LoginUrl().Match(Output) is { Success: true } match ? new Uri(match.Groups[1].Value) : null;
 
-    public static AppHostProcess Start(params (string Name, string Value)[] environment)
+    /// <summary>This repository's AppHost, as the tests run it.</summary>
+    public static AppHostProcess Start(params (string Name, string Value)[] environment) =>
+        Start(Repository.Root, Repository.Configuration, ReadyLine, environment, (edge, dashboard) =>
+        [
+            // Command-line configuration outranks the launch profile's environment: the same settings, other ports.
+            $"--ASPNETCORE_URLS=http://localhost:{dashboard[0]}",
+            $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{dashboard[1]}",
+            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{dashboard[2]}",
+            .. TestPlatform.Arguments(edge),
+        ]);
+
+    /// <summary>
+    /// The AppHost of the repository at <paramref name="root"/>, built in <paramref name="configuration"/>, with the
+    /// arguments <paramref name="arguments"/> makes of the edge's port and the dashboard's three.
+    /// </summary>
+    public static AppHostProcess Start(
+        string root, string configuration, string readyLine, IEnumerable<(string Name, string Value)> environment, Func<int, int[], string[]> arguments)
     {
         var ports = Ports.Free(4);
-        var edgePort = ports[0];
-        int[] dashboard = ports[1..];
         var startInfo = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Repository.Root,
+            WorkingDirectory = root,
             ArgumentList =
             {
-                // Ctrl+C's SIGINT as a terminal delivers it, even where this test run ignores SIGINT (a background job),
+                // Ctrl+C's SIGINT as a terminal delivers it, even where this run ignores SIGINT (a background job),
                 // which children inherit; setsid makes the process group that receives it. Both exec: the pid stays.
                 "--default-signal=INT", "setsid",
-                "dotnet", "run", "--project", "RemoteGpu.AppHost", "--no-build", "--configuration", Repository.Configuration, "--",
-                // Command-line configuration outranks the launch profile's environment: the same settings, other ports.
-                $"--ASPNETCORE_URLS=http://localhost:{dashboard[0]}",
-                $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{dashboard[1]}",
-                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{dashboard[2]}",
+                "dotnet", "run", "--project", "RemoteGpu.AppHost", "--no-build", "--configuration", configuration, "--",
             },
         };
-        foreach (var argument in TestPlatform.Arguments(edgePort))
+        foreach (var argument in arguments(ports[0], ports[1..]))
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -80,7 +98,7 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
             startInfo.Environment[name] = value;
         }
         var process = new Process { StartInfo = startInfo };
-        var appHost = new AppHostProcess(process, edgePort, dashboard);
+        var appHost = new AppHostProcess(process, readyLine, ports[0], ports[1..]);
         process.OutputDataReceived += (_, e) => appHost.Append(e.Data);
         process.ErrorDataReceived += (_, e) => appHost.Append(e.Data);
         process.Start();
@@ -89,16 +107,17 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         return appHost;
     }
 
-    /// <summary>Waits for the AppHost's "RemoteGpu is ready" line, printed once every resource is healthy.</summary>
-    public async Task WaitForReadyAsync(TimeSpan timeout)
+    /// <summary>Waits for the ready line (printed once every resource is healthy); returns how long after the start it came.</summary>
+    public async Task<TimeSpan> WaitForReadyAsync(TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
-        while (!Output.Contains("RemoteGpu is ready at", StringComparison.Ordinal))
+        var exited = _process.WaitForExitAsync();
+        if (await Task.WhenAny(_ready.Task, exited, Task.Delay(timeout)) != _ready.Task)
         {
-            Assert.False(_process.HasExited, $"The AppHost exited with {(_process.HasExited ? _process.ExitCode : 0)}:\n{Output}");
-            Assert.True(clock.Elapsed < timeout, $"Not ready within {timeout}:\n{Output}");
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
+            throw new TimeoutException(_process.HasExited
+                ? $"The AppHost exited with {_process.ExitCode} before it was ready:\n{Output}"
+                : $"The AppHost was not ready within {timeout}:\n{Output}");
         }
+        return await _ready.Task;
     }
 
     /// <summary>The AppHost itself: the child of <c>dotnet run</c>.</summary>
@@ -113,7 +132,10 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
     {
         using var kill = Process.Start("kill", ["-" + signal, "--", pid.ToString(CultureInfo.InvariantCulture)]);
         await kill.WaitForExitAsync();
-        Assert.Equal(0, kill.ExitCode);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} failed with {kill.ExitCode}.");
+        }
     }
 
     /// <summary>Waits for <c>dotnet run</c> to exit; false when it is still running after <paramref name="timeout"/>.</summary>
@@ -143,12 +165,17 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
 
     private void Append(string? line)
     {
-        if (line is not null)
+        if (line is null)
         {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+        if (line.Contains(_readyLine, StringComparison.Ordinal))
+        {
+            _ready.TrySetResult(_clock.Elapsed);
         }
     }
 

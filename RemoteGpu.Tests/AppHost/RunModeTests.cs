@@ -30,9 +30,7 @@ public sealed class RunModeTests(ITestOutputHelper output)
         using var docker = new DockerClientBuilder().Build();
         var before = await Leftovers.BeforeAsync(docker);
         await using var appHost = AppHostProcess.Start(Secrets);
-        var clock = Stopwatch.StartNew();
-        await appHost.WaitForReadyAsync(TestPlatform.StartTimeout);
-        output.WriteLine($"dotnet run to ready in {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"dotnet run to ready in {(await appHost.WaitForReadyAsync(TestPlatform.StartTimeout)).TotalSeconds:F1} s");
 
         using (var edge = new HttpClient { BaseAddress = new Uri($"http://localhost:{appHost.EdgePort}") })
         {
@@ -41,7 +39,7 @@ public sealed class RunModeTests(ITestOutputHelper output)
             using var login = await edge.PostAsJsonAsync(new Uri("/api/auth/login", UriKind.Relative), new { user_name = "admin", password = Secrets[0].Value });
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
         }
-        Assert.Contains($"RemoteGpu is ready at http://localhost:{appHost.EdgePort}/", appHost.Output, StringComparison.Ordinal);
+        Assert.Contains($"{AppHostProcess.ReadyLine} http://localhost:{appHost.EdgePort}/", appHost.Output, StringComparison.Ordinal);
 
         // The dashboard is Aspire's and keeps its token login: without the token it sends the browser to sign in.
         var loginUrl = appHost.DashboardLoginUrl;
@@ -61,7 +59,7 @@ public sealed class RunModeTests(ITestOutputHelper output)
         Assert.Contains(running, process => process.CommandLine.Contains("Aspire.Dashboard", StringComparison.Ordinal));
         Assert.Equal(2, (await before.NewContainersAsync(docker)).Count);
 
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         await (signal == "INT" ? appHost.InterruptAsync() : AppHostProcess.SignalAsync(appHost.Pid, signal));
         Assert.True(await appHost.WaitForExitAsync(StopTimeout), $"still running {StopTimeout.TotalSeconds} s after SIG{signal}:\n{appHost.Output}");
         var exited = clock.Elapsed;

@@ -28,6 +28,8 @@ internal static class TestPlatform
     /// <summary>The services, which run as processes.</summary>
     public static readonly string[] Projects = ["api", "worker", "proxy"];
 
+    private static readonly TimeSpan VolumeRemovalTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Generous for a 2-core machine building nothing: a start takes 25–40 s there.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
@@ -96,7 +98,11 @@ internal static class TestPlatform
         }
     }
 
-    /// <summary>Removes the data volumes of test topologies that are stopped (Docker keeps those in use).</summary>
+    /// <summary>
+    /// Removes the data volumes of test topologies once stopped. Docker refuses while a container holds one, and DCP
+    /// removes a stopped topology's containers some seconds after it returns: a refused volume is tried again, for
+    /// <see cref="VolumeRemovalTimeout"/>.
+    /// </summary>
     public static async Task RemoveDataVolumesAsync()
     {
         using var docker = new DockerClientBuilder().Build();
@@ -104,15 +110,20 @@ internal static class TestPlatform
         {
             Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [DataVolumePrefix] = true } },
         });
+        var clock = Stopwatch.StartNew();
         foreach (var volume in (volumes.Volumes ?? []).Where(volume => volume.Name.StartsWith(DataVolumePrefix, StringComparison.Ordinal)))
         {
-            try
+            while (true)
             {
-                await docker.Volumes.RemoveAsync(volume.Name, force: false);
-            }
-            catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
-            {
-                // In use by a topology still running.
+                try
+                {
+                    await docker.Volumes.RemoveAsync(volume.Name, force: false);
+                    break;
+                }
+                catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Conflict && clock.Elapsed < VolumeRemovalTimeout)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(250));
+                }
             }
         }
     }
