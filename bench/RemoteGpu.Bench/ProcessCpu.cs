@@ -13,6 +13,28 @@ internal static class ProcessCpu
     /// <summary>USER_HZ, the unit of <c>/proc/&lt;pid&gt;/stat</c>'s times: 100 on every Linux architecture .NET runs on.</summary>
     private const double TicksPerSecond = 100;
 
+    /// <summary>The CPU time one process has used itself (zero once it is gone).</summary>
+    public static TimeSpan Of(int pid)
+    {
+        try
+        {
+            return TimeSpan.FromSeconds(Parse(File.ReadAllText($"/proc/{pid}/stat")).Ticks / TicksPerSecond);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>The CPU time the whole machine has spent busy (every state of /proc/stat's cpu line but idle and iowait).</summary>
+    public static TimeSpan MachineBusy()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+            .Select(field => long.Parse(field, CultureInfo.InvariantCulture)).ToArray();
+        // user nice system idle iowait irq softirq steal (guest time is inside user)
+        return TimeSpan.FromSeconds((fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]) / TicksPerSecond);
+    }
+
     /// <summary>The CPU time of each root's tree, from one reading of the process table.</summary>
     public static TimeSpan[] TreeTimes(params int[] rootPids)
     {
@@ -25,11 +47,8 @@ internal static class ProcessCpu
             }
             try
             {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                // After the command name in parentheses: state ppid … utime(14) stime(15), counting from pid as 1.
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                stats.Add((pid, int.Parse(fields[1], CultureInfo.InvariantCulture),
-                    long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)));
+                var (parent, ticks) = Parse(File.ReadAllText(Path.Combine(directory, "stat")));
+                stats.Add((pid, parent, ticks));
             }
             catch (IOException)
             {
@@ -38,6 +57,15 @@ internal static class ProcessCpu
         }
 
         return [.. rootPids.Select(root => TreeTime(stats, root))];
+    }
+
+    /// <summary>A <c>/proc/&lt;pid&gt;/stat</c> line's parent and utime + stime.</summary>
+    private static (int Parent, long Ticks) Parse(string stat)
+    {
+        // After the command name in parentheses: state ppid … utime(14) stime(15), counting from pid as 1.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (int.Parse(fields[1], CultureInfo.InvariantCulture),
+            long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
     }
 
     private static TimeSpan TreeTime(List<(int Pid, int Parent, long Ticks)> stats, int rootPid)

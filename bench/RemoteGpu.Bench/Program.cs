@@ -1,9 +1,10 @@
 using RemoteGpu.Bench;
 
 // Benchmarks print ratios measured side by side in one run; results go to docs/benchmarks.md.
-//   dotnet run -c Release --project bench/RemoteGpu.Bench -- login|provision|edge
+//   dotnet run -c Release --project bench/RemoteGpu.Bench -- apphost|login|provision|edge
 return args.FirstOrDefault() switch
 {
+    "apphost" => await AppHostBenchmark.RunAsync(args[1..]),
     "login" => await LoginBenchmark.RunAsync(),
     "provision" => await ProvisionBenchmark.RunAsync(),
     "edge" => await EdgeBenchmark.RunAsync(args[1..]),
@@ -15,6 +16,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: RemoteGpu.Bench login|provision|edge [edge options; edge --help lists them]");
+    Console.Error.WriteLine("usage: RemoteGpu.Bench apphost|login|provision|edge [apphost/edge options; edge --help lists them]");
     return 2;
 }
