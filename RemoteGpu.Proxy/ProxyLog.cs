@@ -37,4 +37,10 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "A hand-off ticket was refused on {EnvironmentId}: {Reason}")]
     public static partial void HandOffRefused(ILogger logger, string environmentId, string reason);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Debug, Message = "Dropped a workspace's Set-Cookie for {CookieName}: a platform cookie, or one with a Domain")]
+    public static partial void CookieDropped(ILogger logger, string cookieName);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Refused a cross-origin {Method} on {EnvironmentId} from {Origin}")]
+    public static partial void CrossOriginRefused(ILogger logger, string method, string environmentId, string origin);
 }

@@ -172,15 +172,11 @@ internal static class AuthApi
         var right = await EnvironmentAccess.ResolveAsync(services.Db, caller, environment, services.Time.GetUtcNow(), cancellationToken);
         if (right == EnvironmentRight.None)
         {
-            var exists = await services.Db.Environments.AsNoTracking()
-                .AnyAsync(e => e.Id == environment && e.Status != EnvironmentStatus.Deleted, cancellationToken);
-            if (!exists)
-            {
-                return Pages.Refusal(context, StatusCodes.Status404NotFound, "No such environment", $"There is no environment {environment}.");
-            }
+            // Someone else's environment and one that does not exist get the same answer: ids cannot be probed here.
             await services.Audit.WriteAsync(AuditActions.EnvironmentSession, false, cancellationToken,
-                target: ("environment", environment), details: new { reason = "no_access" });
-            return Pages.Refusal(context, StatusCodes.Status403Forbidden, "Forbidden", $"You have no access to {environment}.");
+                target: ("environment", environment), details: new { reason = "not_found_or_no_access" });
+            return Pages.Refusal(context, StatusCodes.Status404NotFound, "No such environment",
+                $"There is no environment {environment} that you may open.");
         }
 
         var method = caller.FindFirstValue(PlatformClaims.AuthenticationMethod) ?? "pwd";

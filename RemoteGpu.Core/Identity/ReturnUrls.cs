@@ -6,8 +6,9 @@ namespace RemoteGpu.Core.Identity;
 
 /// <summary>
 /// Where a sign-in may send the browser afterwards, so that no link to our login page can bounce a user
-/// to someone else's site (open redirect): a path on this host, or an http(s) URL on the platform host or
-/// on an environment host <c>env-&lt;id&gt;.&lt;BaseDomain&gt;</c>. Anything else is ignored.
+/// to someone else's site (open redirect): a path on this host, or a URL on the platform host or on an
+/// environment host <c>env-&lt;id&gt;.&lt;BaseDomain&gt;</c> with the edge's own scheme and port
+/// (<see cref="PlatformOptions.Edge"/>): another port on the same host is another service. Anything else is ignored.
 /// </summary>
 public static class ReturnUrls
 {
@@ -23,8 +24,10 @@ public static class ReturnUrls
         {
             return returnUrl;
         }
+        var edge = platform.Edge;
         if (!Uri.TryCreate(returnUrl, UriKind.Absolute, out var uri)
-            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || uri.Scheme != edge.Scheme
+            || uri.Port != edge.Port
             || uri.UserInfo.Length > 0)
         {
             return null;

@@ -23,13 +23,16 @@ public sealed record PlatformOptions
     [Url]
     public string? EdgeUrl { get; init; }
 
+    /// <summary>The edge as users reach it: <see cref="EdgeUrl"/>, or http on the base domain.</summary>
+    public Uri Edge => new(EdgeUrl ?? $"http://{BaseDomain}");
+
     /// <summary>The domain of one environment.</summary>
     public string EnvironmentHost(string environmentId) => $"{environmentId}.{BaseDomain}";
 
     /// <summary>The URL of an environment's service path (<c>/jupyter/</c>, <c>/code/</c>) through the edge.</summary>
     public string EnvironmentUrl(string environmentId, string path)
     {
-        var edge = new Uri(EdgeUrl ?? $"http://{BaseDomain}");
+        var edge = Edge;
         return new UriBuilder(edge.Scheme, EnvironmentHost(environmentId), edge.IsDefaultPort ? -1 : edge.Port, path).Uri.ToString();
     }
 }

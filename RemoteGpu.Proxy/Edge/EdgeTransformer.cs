@@ -10,16 +10,20 @@ namespace RemoteGpu.Proxy.Edge;
 /// <summary>
 /// Shapes one forwarded request: the caller's platform credentials (Authorization, the session cookies)
 /// never reach the workspace; Jupyter gets its token from the edge; the upstream learns the original
-/// client, scheme, host and prefix through X-Forwarded-*; on the way back, a header that would echo the
-/// injected token is dropped and text bodies are sent without it.
+/// client, scheme, host and prefix through X-Forwarded-*. On the way back, a workspace cannot set the
+/// platform's cookies or any cookie beyond its own host, a header that would echo the injected token is
+/// dropped, and text pages are streamed without it (downloads pass untouched).
 /// </summary>
-internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterToken) : HttpTransformer
+internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterToken, ILogger logger) : HttpTransformer
 {
+    /// <summary>Every cookie of the platform's is named so (the session, environment and antiforgery cookies).</summary>
+    private const string PlatformCookiePrefix = "remotegpu_";
+
     private static readonly string PlatformCookie = PlatformAuthentication.CookieName + "=";
     private static readonly string EnvironmentCookie = PlatformAuthentication.EnvironmentCookieName + "=";
     private static readonly string[] ForwardedHeaders = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "Forwarded"];
 
-    private readonly byte[]? _jupyterTokenBytes = jupyterToken is null ? null : Encoding.ASCII.GetBytes(jupyterToken);
+    private readonly byte[] _jupyterTokenBytes = jupyterToken is null ? [] : Encoding.ASCII.GetBytes(jupyterToken);
     private readonly string? _jupyterAuthorization = jupyterToken is null ? null : "token " + jupyterToken;
 
     public override async ValueTask TransformRequestAsync(
@@ -69,9 +73,14 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
     {
         ArgumentNullException.ThrowIfNull(httpContext);
         var proxied = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-        if (jupyterToken is null || !proxied)
+        if (!proxied)
         {
-            return proxied;
+            return false;
+        }
+        DropForeignCookies(httpContext.Response);
+        if (jupyterToken is null)
+        {
+            return true;
         }
 
         List<string>? echoing = null;
@@ -92,20 +101,55 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
         }
 
         // Jupyter writes the token it was authenticated with into its pages' config; the browser needs no
-        // token (the edge adds it to every request), so text bodies are sent without it.
+        // token (the edge adds it to every request), so text bodies are sent without it — streamed, never held
+        // whole. A download (/files/) is the user's own bytes and passes untouched.
         if (proxyResponse?.Content is not { } content
             || !IsText(content.Headers.ContentType?.MediaType)
+            || IsDownload(httpContext.Request.Path)
             || HttpMethods.IsHead(httpContext.Request.Method)
             || proxyResponse.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotModified or HttpStatusCode.SwitchingProtocols)
         {
             return true;
         }
-        var body = await content.ReadAsByteArrayAsync(cancellationToken);
-        var cleaned = Redact(body, _jupyterTokenBytes!);
-        httpContext.Response.ContentLength = cleaned.Length;
-        await httpContext.Response.Body.WriteAsync(cleaned, cancellationToken);
+        httpContext.Response.ContentLength = null; // the token's removal shortens it
+        await using var body = await content.ReadAsStreamAsync(cancellationToken);
+        await StreamRedaction.CopyWithoutAsync(body, httpContext.Response.Body, _jupyterTokenBytes, cancellationToken);
         return false;
     }
+
+    /// <summary>
+    /// Drops a <c>Set-Cookie</c> that names one of the platform's cookies or carries a <c>Domain</c>: on a real
+    /// domain every <c>env-*</c> host and the platform are one site, and a workspace could otherwise fix or shadow
+    /// other users' sessions (cookie tossing). A workspace's own host-only cookies pass.
+    /// </summary>
+    private void DropForeignCookies(HttpResponse response)
+    {
+        var cookies = response.Headers.SetCookie;
+        if (cookies.Count == 0)
+        {
+            return;
+        }
+        var kept = new List<string>(cookies.Count);
+        foreach (var cookie in cookies)
+        {
+            var parsed = SetCookieHeaderValue.TryParse(cookie, out var value) ? value : null;
+            if (parsed is not null && !parsed.Name.StartsWith(PlatformCookiePrefix, StringComparison.OrdinalIgnoreCase) && !parsed.Domain.HasValue)
+            {
+                kept.Add(cookie!);
+            }
+            else
+            {
+                ProxyLog.CookieDropped(logger, parsed?.Name.Value ?? "(unreadable)");
+            }
+        }
+        if (kept.Count != cookies.Count)
+        {
+            response.Headers.SetCookie = kept.ToArray();
+        }
+    }
+
+    /// <summary>Jupyter's raw file downloads (<c>/jupyter/files/…</c>).</summary>
+    private static bool IsDownload(PathString path) => path.StartsWithSegments("/jupyter/files", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// The request's cookies less the platform's own (from the raw header, not request.Cookies, which would
@@ -137,23 +181,4 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
             || mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)
             || mediaType.Contains("javascript", StringComparison.OrdinalIgnoreCase)
             || mediaType.Contains("xml", StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>The body with every occurrence of <paramref name="secret"/> removed (ASCII hex: the same bytes in UTF-8 and Latin-1).</summary>
-    private static byte[] Redact(byte[] body, byte[] secret)
-    {
-        var span = body.AsSpan();
-        if (span.IndexOf(secret) < 0)
-        {
-            return body;
-        }
-        using var output = new MemoryStream(body.Length);
-        int index;
-        while ((index = span.IndexOf(secret)) >= 0)
-        {
-            output.Write(span[..index]);
-            span = span[(index + secret.Length)..];
-        }
-        output.Write(span);
-        return output.ToArray();
-    }
 }

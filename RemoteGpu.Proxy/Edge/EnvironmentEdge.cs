@@ -30,9 +30,9 @@ internal sealed class EnvironmentEdge(
     public const string CodeService = "code";
 
     private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(10) };
-    private static readonly EdgeTransformer CodeTransformer = new("/code", jupyterToken: null);
 
     private readonly PlatformOptions _platform = platform.Value;
+    private readonly EdgeTransformer _codeTransformer = new("/code", jupyterToken: null, logger);
 
     /// <summary>
     /// A plain request delegate over singletons resolved once: the handler runs for every proxied request,
@@ -62,10 +62,10 @@ internal sealed class EnvironmentEdge(
 
     private async Task HandleAsync(HttpContext context)
     {
-        if (!routes.TryGet(context.Request.Host.Host, out var route))
+        var host = context.Request.Host.Host;
+        if (!routes.TryGet(host, out var route))
         {
-            await EdgeResponses.WriteAsync(context, StatusCodes.Status404NotFound, "No such environment",
-                $"There is no environment at {context.Request.Host.Host}.");
+            await NoSuchEnvironmentAsync(context, host);
             return;
         }
 
@@ -111,6 +111,13 @@ internal sealed class EnvironmentEdge(
                 $"You have no access to {route.EnvironmentId}.");
             return;
         }
+        if (caller.ByCookie && CrossOrigin(context.Request) is { } origin)
+        {
+            ProxyLog.CrossOriginRefused(logger, context.Request.Method, route.EnvironmentId, origin);
+            await EdgeResponses.WriteAsync(context, StatusCodes.Status403Forbidden, "Cross-origin request refused",
+                "A WebSocket or a request that changes something is accepted with a browser's cookie only from this environment's own pages.");
+            return;
+        }
 
         if (route.Status != EnvironmentStatus.Running)
         {
@@ -129,13 +136,61 @@ internal sealed class EnvironmentEdge(
         var cancellationToken = context.RequestAborted;
         await audit.RecordOnceAsync(context, caller, route.EnvironmentId, service, cancellationToken);
 
-        var transformer = service == JupyterService ? route.JupyterTransformer(secrets) : CodeTransformer;
+        var transformer = service == JupyterService ? route.JupyterTransformer(secrets, logger) : _codeTransformer;
         var error = await forwarder.SendAsync(context, upstream, client.Invoker, RequestConfig, transformer, cancellationToken);
         if (error != ForwarderError.None)
         {
             ProxyLog.ForwardFailed(logger, route.EnvironmentId, service,
                 context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString());
         }
+    }
+
+    /// <summary>
+    /// An environment host the route table does not know. To a caller who is not signed in it looks exactly as
+    /// one they may not open (a challenge, then the hand-off's refusal), so that ids cannot be probed
+    /// anonymously; a signed-in caller learns it does not exist.
+    /// </summary>
+    private async Task NoSuchEnvironmentAsync(HttpContext context, string host)
+    {
+        var dot = host.IndexOf('.', StringComparison.Ordinal);
+        var environmentId = dot > 0 ? host[..dot] : host;
+        if (EnvironmentIds.IsValid(environmentId)
+            && await EnvironmentSession.AuthenticateAsync(context, environmentId, credentials, time) is null)
+        {
+            await ChallengeAsync(context, _platform, environmentId);
+            return;
+        }
+        await EdgeResponses.WriteAsync(context, StatusCodes.Status404NotFound, "No such environment", $"There is no environment at {host}.");
+    }
+
+    /// <summary>
+    /// The origin that made a cookie-authenticated browser send a WebSocket upgrade or a request that changes
+    /// something (anything but GET, HEAD, OPTIONS, TRACE), when it is not this environment host itself; null when
+    /// it is, or for a safe request. A page of another site — another tenant's environment, under a real domain
+    /// the same site as this one — could otherwise drive the user's Jupyter (cross-site WebSocket hijacking, CSRF).
+    /// Without <c>Origin</c>, <c>Sec-Fetch-Site: same-origin</c> stands for it; with neither, the request is refused.
+    /// </summary>
+    internal static string? CrossOrigin(HttpRequest request)
+    {
+        var upgrade = request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
+        if (!upgrade && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+            || HttpMethods.IsOptions(request.Method) || HttpMethods.IsTrace(request.Method)))
+        {
+            return null;
+        }
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            var site = request.Headers["Sec-Fetch-Site"].ToString();
+            return site == "same-origin" ? null : $"(no Origin; Sec-Fetch-Site: {(site.Length == 0 ? "none" : site)})";
+        }
+        var own = request.Host.Port ?? (request.IsHttps ? 443 : 80);
+        return Uri.TryCreate(origin, UriKind.Absolute, out var from)
+            && from.Scheme.Equals(request.Scheme, StringComparison.OrdinalIgnoreCase)
+            && from.IdnHost.Equals(request.Host.Host, StringComparison.OrdinalIgnoreCase)
+            && from.Port == own
+            ? null
+            : origin;
     }
 
     /// <summary>

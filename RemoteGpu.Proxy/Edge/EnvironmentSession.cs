@@ -37,7 +37,7 @@ internal static class EnvironmentSession
         if (!bearer.IsNone)
         {
             return bearer is { User: { } user, Token: { } token }
-                ? new EdgeCaller(credentials.TokenPrincipal(user), user.Id, user.Role == Roles.Admin, token.TokenHash)
+                ? new EdgeCaller(credentials.TokenPrincipal(user), user.Id, user.Role == Roles.Admin, token.TokenHash, ByCookie: false)
                 : null;
         }
         var platform = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
@@ -55,7 +55,7 @@ internal static class EnvironmentSession
         principal.HasClaim(c => c.Type == PlatformClaims.TwoFactorEnrolmentRequired)
             ? null
             : new EdgeCaller(principal, principal.UserId(), principal.IsInRole(Roles.Admin),
-                Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(cookie ?? string.Empty))));
+                Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(cookie ?? string.Empty))), ByCookie: true);
 
     /// <summary>
     /// Redeems the ticket (once: GETDEL) if it was minted for this environment, signs the browser in on this

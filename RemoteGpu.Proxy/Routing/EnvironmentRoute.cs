@@ -30,10 +30,10 @@ internal sealed class EnvironmentRoute(
     public bool IsGranted(Guid userId, DateTimeOffset now) => grants.TryGetValue(userId, out var expires) && expires > now;
 
     /// <summary>How requests to this environment's Jupyter are shaped, its token unprotected once and kept with the route.</summary>
-    public EdgeTransformer JupyterTransformer(EnvironmentSecrets secrets)
+    public EdgeTransformer JupyterTransformer(EnvironmentSecrets secrets, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(secrets);
         return _jupyterTransformer ??= new EdgeTransformer(string.Empty,
-            JupyterTokenProtected is null ? null : secrets.Unprotect(JupyterTokenProtected));
+            JupyterTokenProtected is null ? null : secrets.Unprotect(JupyterTokenProtected), logger);
     }
 }

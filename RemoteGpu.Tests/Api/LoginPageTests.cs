@@ -63,16 +63,19 @@ public sealed partial class LoginPageTests(PlatformFixture platform)
     {
         var user = await platform.CreateUserAsync();
         using var browser = new FormClient(platform);
+        var edge = platform.ProxyAddress.Port;
         var unsafeUrls = new[]
         {
             "//evil.example/", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "http://localhost.evil.example/",
             "http://evil.example/?localhost", "https://localhost@evil.example/", "http://user@localhost/", "javascript:alert(1)",
             "ftp://localhost/", "http://env-0123abcd.evil.example/", "http://env-01234.localhost/", "http://xenv-0123abcd.localhost/",
             "evil.example", "",
+            // The platform's hosts, but not the edge's scheme and port: another service on the same host.
+            "http://localhost:9999/x", $"https://localhost:{edge}/", "https://localhost/", $"http://env-0123abcd.localhost:{edge + 1}/jupyter/",
         };
         var safeUrls = new[]
         {
-            "/", "/jupyter/lab?x=1", "http://localhost:5080/environments", "https://localhost/", "http://env-0123abcd.localhost:5080/jupyter/",
+            "/", "/jupyter/lab?x=1", $"http://localhost:{edge}/environments", $"http://env-0123abcd.localhost:{edge}/jupyter/",
         };
 
         foreach (var returnUrl in unsafeUrls.Concat(safeUrls))
@@ -90,6 +93,21 @@ public sealed partial class LoginPageTests(PlatformFixture platform)
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
             Assert.True((safe ? returnUrl : "/") == response.Headers.Location?.OriginalString,
                 $"return_url {returnUrl}: redirected to {response.Headers.Location}");
+        }
+    }
+
+    /// <summary>Finding 6 (issue 21): a sign-in could be sent on to another port (another service) of the platform's host.</summary>
+    [Fact]
+    public async Task Finding6_AReturnUrlOnAnotherPortOrScheme_IsIgnored()
+    {
+        var user = await platform.CreateUserAsync();
+        using var browser = new FormClient(platform);
+
+        foreach (var returnUrl in new[] { "http://localhost:9999/x", $"https://localhost:{platform.ProxyAddress.Port}/x" })
+        {
+            using var response = await browser.SubmitAsync("/login", user.UserName, user.Password, returnUrl: returnUrl);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal("/", response.Headers.Location?.OriginalString);
         }
     }
 

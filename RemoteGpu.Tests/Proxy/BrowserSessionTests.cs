@@ -68,11 +68,11 @@ public sealed class BrowserSessionTests(PlatformFixture platform) : IAsyncLifeti
             Assert.Equal(1, await db.AuditEvents.CountAsync(a => a.Action == "auth.environment_session" && a.ActorId == owner.Id && a.Success));
         }
 
-        // Another user's environment: the hand-off refuses, in the browser.
+        // Another user's environment: the hand-off refuses, in the browser, as if there were none.
         driver.Navigate().GoToUrl($"http://{othersId}.localhost:{port}/jupyter/api/status");
-        await WaitAsync(() => driver.Title.StartsWith("403", StringComparison.Ordinal), "403 for another user's environment", driver);
+        await WaitAsync(() => driver.Title.StartsWith("404", StringComparison.Ordinal), "404 for another user's environment", driver);
         Assert.StartsWith($"http://localhost:{port}/api/auth/environment-session?environment={othersId}", driver.Url, StringComparison.Ordinal);
-        Assert.Contains(WebUtility.HtmlEncode($"You have no access to {othersId}."), driver.PageSource, StringComparison.Ordinal);
+        Assert.Contains(WebUtility.HtmlEncode($"There is no environment {othersId} that you may open."), driver.PageSource, StringComparison.Ordinal);
         Assert.DoesNotContain(_upstream.Marker, driver.PageSource, StringComparison.Ordinal);
         Assert.Null(driver.Manage().Cookies.GetCookieNamed("remotegpu_env"));
     }

@@ -29,13 +29,23 @@ internal sealed class EdgeDriver : IDisposable
 
     public string HostOf(string environmentId) => $"{environmentId}.localhost:{_proxy.Port}";
 
+    public string OriginOf(string environmentId) => $"http://{HostOf(environmentId)}";
+
+    /// <summary>
+    /// A request to an environment host, from its own pages (<c>Origin</c>) unless <paramref name="origin"/> says
+    /// otherwise (empty: none).
+    /// </summary>
     public Task<HttpResponseMessage> SendAsync(
         HttpMethod method, string environmentId, string path, string? bearerToken = null, string? accept = null, HttpContent? content = null,
-        string? cookie = null)
+        string? cookie = null, string? origin = null)
     {
         var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
         request.Headers.Host = HostOf(environmentId);
-        request.Headers.TryAddWithoutValidation("Origin", $"http://{HostOf(environmentId)}");
+        origin ??= OriginOf(environmentId);
+        if (origin.Length > 0)
+        {
+            request.Headers.TryAddWithoutValidation("Origin", origin);
+        }
         request.Headers.UserAgent.ParseAdd("RemoteGpu.Tests.Edge/1.0");
         if (bearerToken is not null)
         {
@@ -50,6 +60,15 @@ internal sealed class EdgeDriver : IDisposable
             request.Headers.TryAddWithoutValidation("Cookie", cookie);
         }
         return _http.SendAsync(request);
+    }
+
+    /// <summary>A GET whose body is read as it comes (a download), rather than buffered by the client.</summary>
+    public Task<HttpResponseMessage> SendStreamingAsync(string environmentId, string path, string bearerToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Host = HostOf(environmentId);
+        request.Headers.Authorization = new("Bearer", bearerToken);
+        return _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 
     public Task<HttpResponseMessage> GetAsync(string environmentId, string path, string? bearerToken = null, string? accept = null, string? cookie = null) =>
@@ -77,14 +96,65 @@ internal sealed class EdgeDriver : IDisposable
     }
 
     /// <summary>
-    /// A WebSocket to the edge by host name. The socket itself connects to the proxy's loopback address,
-    /// so this does not depend on how the machine resolves <c>*.localhost</c>.
+    /// A WebSocket to the edge by host name, from the environment's own pages unless <paramref name="origin"/> says
+    /// otherwise (empty: none). The socket itself connects to the proxy's loopback address, so this does not depend
+    /// on how the machine resolves <c>*.localhost</c>.
     /// </summary>
-    public async Task<ClientWebSocket> ConnectWebSocketAsync(string environmentId, string path, string bearerToken, CancellationToken cancellationToken)
+    public async Task<ClientWebSocket> ConnectWebSocketAsync(
+        string environmentId, string path, string? bearerToken, CancellationToken cancellationToken, string? cookie = null, string? origin = null)
+    {
+        var socket = WebSocketFor(environmentId, bearerToken, cookie, origin);
+        try
+        {
+            await ConnectAsync(socket, environmentId, path, cancellationToken);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What the edge answers a WebSocket upgrade with: 101 when it went through (the socket is closed again).</summary>
+    public async Task<HttpStatusCode> WebSocketUpgradeAsync(
+        string environmentId, string path, string? bearerToken, CancellationToken cancellationToken, string? cookie = null, string? origin = null)
+    {
+        using var socket = WebSocketFor(environmentId, bearerToken, cookie, origin);
+        try
+        {
+            await ConnectAsync(socket, environmentId, path, cancellationToken);
+        }
+        catch (WebSocketException)
+        {
+            return socket.HttpStatusCode;
+        }
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cancellationToken);
+        return HttpStatusCode.SwitchingProtocols;
+    }
+
+    private ClientWebSocket WebSocketFor(string environmentId, string? bearerToken, string? cookie, string? origin)
     {
         var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + bearerToken);
-        socket.Options.SetRequestHeader("Origin", $"http://{HostOf(environmentId)}");
+        socket.Options.CollectHttpResponseDetails = true;
+        if (bearerToken is not null)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + bearerToken);
+        }
+        if (cookie is not null)
+        {
+            socket.Options.SetRequestHeader("Cookie", cookie);
+        }
+        origin ??= OriginOf(environmentId);
+        if (origin.Length > 0)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+        return socket;
+    }
+
+    private async Task ConnectAsync(ClientWebSocket socket, string environmentId, string path, CancellationToken cancellationToken)
+    {
         var port = _proxy.Port;
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -97,7 +167,6 @@ internal sealed class EdgeDriver : IDisposable
             },
         });
         await socket.ConnectAsync(new Uri($"ws://{HostOf(environmentId)}{path}"), invoker, cancellationToken);
-        return socket;
     }
 
     public static async Task SendJsonAsync(ClientWebSocket socket, object message, CancellationToken cancellationToken) =>

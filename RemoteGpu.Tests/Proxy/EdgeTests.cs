@@ -227,7 +227,7 @@ public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AnUnknownEnvironment_Is404_AsProblemJsonOrAPage()
+    public async Task AnUnknownEnvironment_Is404_ToASignedInCaller_AsProblemJson_AndAChallengeToAnAnonymousOne()
     {
         var owner = await platform.CreateUserAsync();
         var bearer = await EdgeDriver.CreateTokenAsync(owner.Client);
@@ -238,10 +238,16 @@ public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
             Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
         }
+        // Anonymous callers cannot tell it from an environment they may not open (issue 21, finding 8).
         using (var anonymousBrowser = await _edge.GetAsync(id, "/jupyter/", accept: "text/html"))
         {
-            Assert.Equal(HttpStatusCode.NotFound, anonymousBrowser.StatusCode);
-            Assert.Equal("text/html", anonymousBrowser.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(HttpStatusCode.Redirect, anonymousBrowser.StatusCode);
+            Assert.Contains($"environment={id}", anonymousBrowser.Headers.Location?.Query, StringComparison.Ordinal);
+        }
+        using (var notAnEnvironment = await _edge.SendAsync(HttpMethod.Get, "not-an-environment", "/jupyter/", accept: "text/html"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, notAnEnvironment.StatusCode);
+            Assert.Equal("text/html", notAnEnvironment.Content.Headers.ContentType?.MediaType);
         }
 
         // The platform host still reaches the Api through the same proxy.

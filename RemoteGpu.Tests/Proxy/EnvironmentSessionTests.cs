@@ -206,7 +206,7 @@ public sealed class EnvironmentSessionTests(PlatformFixture platform) : IAsyncLi
     }
 
     [Fact]
-    public async Task TheHandOff_AsksForSignIn_RefusesStrangers_AndUnknownOrMalformedEnvironments()
+    public async Task TheHandOff_AsksForSignIn_TurnsAwayStrangers_AndUnknownOrMalformedEnvironments()
     {
         var (_, id) = await OwnerWithEnvironmentAsync();
         var stranger = await platform.CreateUserAsync();
@@ -219,15 +219,16 @@ public sealed class EnvironmentSessionTests(PlatformFixture platform) : IAsyncLi
             Assert.Equal("/login?return_url=" + Uri.EscapeDataString(handOff), anonymous.Headers.Location?.OriginalString);
         }
 
+        // A stranger to the environment is told it is not there, as for one that does not exist (issue 21, finding 8).
         await browser.SignInAsync(stranger.UserName, stranger.Password);
         using (var page = await browser.GetAsync(browser.Platform(handOff)))
         {
-            Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
             Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         }
         using (var problem = await browser.GetAsync(browser.Platform(handOff), accept: "application/json"))
         {
-            Assert.Equal(HttpStatusCode.Forbidden, problem.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, problem.StatusCode);
             Assert.Equal("application/problem+json", problem.Content.Headers.ContentType?.MediaType);
         }
         using (var unknown = await browser.GetAsync(browser.Platform(

@@ -130,7 +130,8 @@ internal sealed class HandOffClient : IDisposable
 
 /// <summary>
 /// A stand-in for Jupyter on loopback: answers every request with JSON naming itself, the path and the
-/// names of the cookies it was sent, and remembers every Cookie header it saw.
+/// names of the cookies it was sent, and remembers every Cookie header it saw. Each <c>set-cookie</c> query
+/// value comes back as a <c>Set-Cookie</c> header, as a hostile workspace would send it.
 /// </summary>
 internal sealed class EchoUpstream : IAsyncDisposable
 {
@@ -148,6 +149,7 @@ internal sealed class EchoUpstream : IAsyncDisposable
         {
             var cookie = context.Request.Headers.Cookie.ToString();
             _cookieHeaders.Enqueue(cookie);
+            context.Response.Headers.SetCookie = context.Request.Query["set-cookie"];
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(JsonSerializer.Serialize(new
             {

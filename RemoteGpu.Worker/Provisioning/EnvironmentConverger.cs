@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Options;
 using RemoteGpu.Worker.Health;
 using RemoteGpu.Worker.Runtime;
 
@@ -19,6 +20,7 @@ internal sealed partial class EnvironmentConverger(
     SshProbe ssh,
     PlatformIdentity platform,
     IOptions<WorkspaceOptions> workspace,
+    IOptions<PlatformOptions> platformOptions,
     TimeProvider time,
     ILogger<EnvironmentConverger> logger)
 {
@@ -200,6 +202,8 @@ internal sealed partial class EnvironmentConverger(
         PasswordHash = access.SshPasswordHash,
         AuthorizedKeys = await AuthorizedKeysAsync(environment.OwnerId, cancellationToken),
         JupyterToken = secrets.Unprotect(access.JupyterTokenProtected!),
+        // Jupyter answers only pages of the environment's own host (the edge refuses other origins first).
+        JupyterAllowOrigin = new Uri(platformOptions.Value.EnvironmentUrl(environment.Id, "/")).GetLeftPart(UriPartial.Authority),
         CodeServerPassword = access.CodeServerPasswordProtected is null ? null : secrets.Unprotect(access.CodeServerPasswordProtected),
         UserName = workspace.Value.UserName,
     };

@@ -43,6 +43,12 @@ internal sealed partial record WorkspaceSpec
 
     public required string JupyterToken { get; init; }
 
+    /// <summary>
+    /// The one origin Jupyter accepts requests from (its <c>allow_origin</c>): the environment's own host through the
+    /// edge, e.g. <c>https://env-0123abcd.gpu.example.com</c>. Null: the image's default.
+    /// </summary>
+    public string? JupyterAllowOrigin { get; init; }
+
     /// <summary>code-server runs only when the image has it and this is set.</summary>
     public string? CodeServerPassword { get; init; }
 

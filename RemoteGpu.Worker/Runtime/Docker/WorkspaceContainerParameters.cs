@@ -111,6 +111,10 @@ internal static class WorkspaceContainerParameters
         {
             variables.Add($"REMOTEGPU_CODE_SERVER_PASSWORD={spec.CodeServerPassword}");
         }
+        if (!string.IsNullOrEmpty(spec.JupyterAllowOrigin))
+        {
+            variables.Add($"REMOTEGPU_JUPYTER_ALLOW_ORIGIN={spec.JupyterAllowOrigin}");
+        }
         return variables;
     }
 }
