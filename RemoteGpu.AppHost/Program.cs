@@ -7,6 +7,8 @@ var settings = AppHostSettings.Read(builder);
 // Generated on first run and kept in the AppHost's user secrets; or set Parameters:admin-password.
 var adminPassword = builder.AddParameter("admin-password", new GenerateParameterDefault { MinLength = 16 }, secret: true, persist: true);
 var baseDomain = builder.AddParameter("base-domain", "localhost", publishValueAsDefault: true);
+// Environments on a domain of their own (env-<id>.<environment-domain>), the production recommendation; empty: under base-domain.
+var environmentDomain = builder.AddParameter("environment-domain", "", publishValueAsDefault: true);
 
 var postgres = builder.AddPostgres("postgres")
     .WithStandIn(StandInImages.Postgres, settings.StandInImages)
@@ -26,6 +28,7 @@ var api = builder.AddProject<Projects.RemoteGpu_Api>("api")
     .WithReference(db)
     .WithReference(redis)
     .WithEnvironment("Platform__BaseDomain", baseDomain)
+    .WithEnvironment("Platform__EnvironmentDomain", environmentDomain)
     .WithEnvironment("Bootstrap__AdminPassword", adminPassword)
     .WaitFor(db)
     .WaitFor(redis);
@@ -37,6 +40,7 @@ builder.AddProject<Projects.RemoteGpu_Worker>("worker")
     .WithReference(db)
     .WithReference(redis)
     .WithEnvironment("Platform__BaseDomain", baseDomain)
+    .WithEnvironment("Platform__EnvironmentDomain", environmentDomain)
     .WaitFor(api);
 
 // The edge is the platform's one public door: not behind DCP's proxy, so no extra hop on every request.
@@ -49,6 +53,7 @@ var proxy = builder.AddProject<Projects.RemoteGpu_Proxy>("proxy")
     .WithReference(redis)
     .WithReference(api)
     .WithEnvironment("Platform__BaseDomain", baseDomain)
+    .WithEnvironment("Platform__EnvironmentDomain", environmentDomain)
     .WaitFor(api);
 
 // Access info (jupyter.url, code_server.url) opens through the edge as users reach it.

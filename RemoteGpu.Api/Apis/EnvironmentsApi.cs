@@ -95,7 +95,6 @@ internal static class EnvironmentsApi
         var placement = services.Placement.Value;
         var now = services.Time.GetUtcNow();
         var (password, passwordHash) = services.Credentials.Take();
-        var jupyterToken = CredentialGenerator.NewToken();
         var codeServerPassword = CredentialGenerator.NewToken();
         var environment = new GpuEnvironment
         {
@@ -133,7 +132,6 @@ internal static class EnvironmentsApi
                     SshUsername = services.Workspace.Value.UserName,
                     SshPasswordHash = passwordHash,
                     PasswordExpiresAt = now + OneTimeSecrets.RevealLifetime,
-                    JupyterTokenProtected = services.Secrets.Protect(jupyterToken),
                     CodeServerPasswordProtected = services.Secrets.Protect(codeServerPassword),
                     CreatedAt = now,
                     UpdatedAt = now,
@@ -159,10 +157,10 @@ internal static class EnvironmentsApi
             await services.ToResponseAsync(environment, cancellationToken),
             new AccessInfoResponse(
                 new SshAccess(access.SshHost, sshPort, access.SshUsername, password, SshCommand(access, sshPort)),
-                new WebAccess(services.PlatformOptions.Value.EnvironmentUrl(environment.Id, "/jupyter/"), jupyterToken, null),
+                new WebAccess(services.PlatformOptions.Value.EnvironmentUrl(environment.Id, "/jupyter/"), null, null),
                 new WebAccess(services.PlatformOptions.Value.EnvironmentUrl(environment.Id, "/code/"), null, codeServerPassword)),
             access.PasswordExpiresAt,
-            "The password, Jupyter token and code-server password are shown once. Reveal the password once more within 24 hours with POST /api/environments/{id}/credentials/reveal, or add an SSH key."));
+            "The password and code-server password are shown once (Jupyter needs none: the edge signs you in). Reveal the password once more within 24 hours with POST /api/environments/{id}/credentials/reveal, or add an SSH key."));
     }
 
     public static async Task<Ok<List<EnvironmentResponse>>> List(
@@ -216,10 +214,10 @@ internal static class EnvironmentsApi
     }
 
     public static Task<Results<Accepted<EnvironmentResponse>, NotFound, ProblemHttpResult>> Stop(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken) =>
-        ChangeDesiredStateAsync(id, DesiredState.Stopped, EnvironmentRight.Use, AuditActions.EnvironmentStop, ProvisioningReasons.Stop, services, cancellationToken);
+        ChangeDesiredStateAsync(id, DesiredState.Stopped, EnvironmentRight.Manage, AuditActions.EnvironmentStop, ProvisioningReasons.Stop, services, cancellationToken);
 
     public static Task<Results<Accepted<EnvironmentResponse>, NotFound, ProblemHttpResult>> Start(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken) =>
-        ChangeDesiredStateAsync(id, DesiredState.Running, EnvironmentRight.Use, AuditActions.EnvironmentStart, ProvisioningReasons.Start, services, cancellationToken);
+        ChangeDesiredStateAsync(id, DesiredState.Running, EnvironmentRight.Manage, AuditActions.EnvironmentStart, ProvisioningReasons.Start, services, cancellationToken);
 
     public static async Task<Results<Accepted<EnvironmentResponse>, NoContent, NotFound, ProblemHttpResult>> Delete(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
     {

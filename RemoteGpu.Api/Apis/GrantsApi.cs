@@ -5,6 +5,7 @@ using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Provisioning;
 
 namespace RemoteGpu.Api.Apis;
 
@@ -84,7 +85,7 @@ internal static class GrantsApi
     }
 
     public static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RevokeGrant(
-        string environmentId, Guid grantId, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        string environmentId, Guid grantId, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken)
     {
         switch (await EnvironmentAccess.ResolveAsync(db, context.User, environmentId, time.GetUtcNow(), cancellationToken))
         {
@@ -100,6 +101,8 @@ internal static class GrantsApi
         }
         await audit.WriteAsync(AuditActions.GrantRevoke, true, cancellationToken,
             target: ("environment", environmentId), details: new { grant_id = grantId });
+        // The edge refuses the grantee from now on; a new Jupyter token voids any copy they kept.
+        await CredentialRenewal.RenewAsync(db, queue, db.Environments.Where(e => e.Id == environmentId), cancellationToken);
         return TypedResults.NoContent();
     }
 

@@ -4,7 +4,6 @@ using Npgsql;
 using RemoteGpu.Api.Auditing;
 using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Data;
-using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Provisioning;
 
@@ -72,7 +71,8 @@ internal static class SshKeysApi
         {
             return AuthApi.Problem(StatusCodes.Status409Conflict, "Key already added", $"A key with fingerprint {parsed.Fingerprint} is already on this account.");
         }
-        await PushKeysToEnvironmentsAsync(db, queue, userId, cancellationToken);
+        // The owner's keys changed: a removed key stops working in running environments too.
+        await CredentialRenewal.RenewAsync(db, queue, db.Environments.Where(e => e.OwnerId == userId), cancellationToken);
         return TypedResults.Created($"/api/me/ssh-keys/{key.Id}", SshKeyResponse.From(key));
     }
 
@@ -88,31 +88,9 @@ internal static class SshKeysApi
         await db.SshKeys.Where(k => k.Id == id).ExecuteDeleteAsync(cancellationToken);
         await audit.WriteAsync(AuditActions.SshKeyDelete, true, cancellationToken,
             target: ("ssh_key", id.ToString()), details: new { key.Fingerprint });
-        await PushKeysToEnvironmentsAsync(db, queue, userId, cancellationToken);
+        // The owner's keys changed: a removed key stops working in running environments too.
+        await CredentialRenewal.RenewAsync(db, queue, db.Environments.Where(e => e.OwnerId == userId), cancellationToken);
         return TypedResults.NoContent();
-    }
-
-    /// <summary>
-    /// The owner's keys changed: every environment of theirs gets a new credentials version, which the
-    /// worker applies inside running containers (authorized_keys rewritten) — a removed key stops
-    /// working there too, not only in environments created later.
-    /// </summary>
-    private static async Task PushKeysToEnvironmentsAsync(RemoteGpuDbContext db, ProvisioningQueue queue, Guid userId, CancellationToken cancellationToken)
-    {
-        var ids = await db.Environments
-            .Where(e => e.OwnerId == userId && e.Status != EnvironmentStatus.Deleted && e.DesiredState != DesiredState.Deleted)
-            .Select(e => e.Id)
-            .ToListAsync(cancellationToken);
-        if (ids.Count == 0)
-        {
-            return;
-        }
-        await db.AccessInfos.Where(a => ids.Contains(a.EnvironmentId))
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.CredentialsVersion, a => a.CredentialsVersion + 1), cancellationToken);
-        foreach (var id in ids)
-        {
-            await queue.SendAsync(id, ProvisioningReasons.Credentials);
-        }
     }
 }
 

@@ -5,6 +5,7 @@ using RemoteGpu.Api.Auditing;
 using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Provisioning;
 using User = RemoteGpu.Core.Identity.User;
 
 namespace RemoteGpu.Api.Apis;
@@ -55,15 +56,15 @@ internal static class UsersApi
     }
 
     public static Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> DisableUser(
-        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken) =>
-        SetDisabledAsync(id, true, context, db, audit, time, cancellationToken);
+        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken) =>
+        SetDisabledAsync(id, true, context, db, audit, queue, time, cancellationToken);
 
     public static Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> EnableUser(
-        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken) =>
-        SetDisabledAsync(id, false, context, db, audit, time, cancellationToken);
+        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken) =>
+        SetDisabledAsync(id, false, context, db, audit, queue, time, cancellationToken);
 
     private static async Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> SetDisabledAsync(
-        Guid id, bool disabled, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, bool disabled, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken)
     {
         if (disabled && id == context.User.UserId())
         {
@@ -84,6 +85,13 @@ internal static class UsersApi
         }
         await audit.WriteAsync(disabled ? AuditActions.UserDisable : AuditActions.UserEnable, true, cancellationToken,
             target: ("user", user.Id.ToString()), details: new { user_name = user.UserName });
+        if (disabled)
+        {
+            // Environments shared with the user get a new Jupyter token, voiding any copy they kept.
+            var now = time.GetUtcNow();
+            await CredentialRenewal.RenewAsync(db, queue,
+                db.Environments.Where(e => db.EnvironmentGrants.Any(g => g.EnvironmentId == e.Id && g.UserId == id && g.ExpiresAt > now)), cancellationToken);
+        }
         return TypedResults.Ok(UserResponse.From(user));
     }
 }

@@ -18,7 +18,11 @@ public sealed class AccessInfo
     public string? JupyterUpstream { get; set; }
     public string? CodeServerUpstream { get; set; }
 
+    /// <summary>The edge's Jupyter token; the worker replaces it at every start and revocation (the workspace holds its hash).</summary>
     public string? JupyterTokenProtected { get; set; }
+
+    /// <summary>When the worker issued <see cref="JupyterTokenProtected"/>: grants that expired since must not know it.</summary>
+    public DateTimeOffset? JupyterTokenIssuedAt { get; set; }
     public string? CodeServerPasswordProtected { get; set; }
 
     /// <summary>

@@ -10,10 +10,14 @@ public enum EnvironmentRight
     /// <summary>The caller may not know it exists: answer 404.</summary>
     None,
 
-    /// <summary>A live grant: use it (SSH, Jupyter, terminal), not manage it.</summary>
+    /// <summary>
+    /// A live grant: use it while it runs (Jupyter, code-server, terminal), never manage it: no stop or start
+    /// (a stop would end the owner's training job; a start spends the owner's GPU hours), no delete, reset,
+    /// reveal or share. docs/security.md, "Sharing".
+    /// </summary>
     Use,
 
-    /// <summary>Owner or admin: also stop, delete, reset, share.</summary>
+    /// <summary>Owner or admin: also stop, start, delete, reset, share.</summary>
     Manage,
 }
 

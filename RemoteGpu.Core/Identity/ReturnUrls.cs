@@ -33,7 +33,7 @@ public static class ReturnUrls
             return null;
         }
         var host = uri.IdnHost;
-        return host.Equals(platform.BaseDomain, StringComparison.OrdinalIgnoreCase) || IsEnvironmentHost(host, platform.BaseDomain)
+        return host.Equals(platform.BaseDomain, StringComparison.OrdinalIgnoreCase) || IsEnvironmentHost(host, platform.EnvironmentParent)
             ? uri.AbsoluteUri
             : null;
     }
@@ -48,9 +48,9 @@ public static class ReturnUrls
         && (path.Length == 1 || (path[1] != '/' && path[1] != '\\'))
         && !path.Any(IsUnsafeChar);
 
-    private static bool IsEnvironmentHost(string host, string baseDomain) =>
-        host.EndsWith("." + baseDomain, StringComparison.OrdinalIgnoreCase)
-        && EnvironmentIds.IsValid(host[..(host.Length - baseDomain.Length - 1)]);
+    private static bool IsEnvironmentHost(string host, string parent) =>
+        host.EndsWith("." + parent, StringComparison.OrdinalIgnoreCase)
+        && EnvironmentIds.IsValid(host[..(host.Length - parent.Length - 1)]);
 
     private static bool IsUnsafeChar(char c) => char.IsControl(c) || char.IsWhiteSpace(c);
 }

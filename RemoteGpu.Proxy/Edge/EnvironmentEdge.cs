@@ -42,7 +42,7 @@ internal sealed class EnvironmentEdge(
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var edge = endpoints.ServiceProvider.GetRequiredService<EnvironmentEdge>();
-        return endpoints.Map("/{**path}", edge.HandleAsync).RequireHost($"*.{edge._platform.BaseDomain}").WithDisplayName("environment edge");
+        return endpoints.Map("/{**path}", edge.HandleAsync).RequireHost($"*.{edge._platform.EnvironmentParent}").WithDisplayName("environment edge");
     }
 
     /// <summary>

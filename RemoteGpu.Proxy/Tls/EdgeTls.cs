@@ -5,8 +5,8 @@ using RemoteGpu.Core.Options;
 namespace RemoteGpu.Proxy.Tls;
 
 /// <summary>
-/// HTTPS at the edge (section <c>Edge:Tls</c>): a wildcard certificate for <c>&lt;domain&gt;</c> and
-/// <c>*.&lt;domain&gt;</c> read from PEM files becomes Kestrel's certificate for every HTTPS endpoint
+/// HTTPS at the edge (section <c>Edge:Tls</c>): a certificate for <c>&lt;domain&gt;</c> and
+/// <c>*.&lt;environment domain&gt;</c> (one or two names, or two certificates' names in one) read from PEM files becomes Kestrel's certificate for every HTTPS endpoint
 /// (<c>ASPNETCORE_URLS=https://+:443;http://+:80</c>); HTTPS answers carry HSTS; plain HTTP is sent to
 /// HTTPS, except the health endpoints the orchestrator probes. Without certificate files the edge
 /// serves plain HTTP, as local runs do.
@@ -23,8 +23,8 @@ internal static class EdgeTls
         {
             return;
         }
-        var domain = builder.Configuration.GetSection(PlatformOptions.SectionName).Get<PlatformOptions>()?.BaseDomain ?? new PlatformOptions().BaseDomain;
-        var certificate = Load(options, domain);
+        var platform = builder.Configuration.GetSection(PlatformOptions.SectionName).Get<PlatformOptions>() ?? new PlatformOptions();
+        var certificate = Load(options, platform.BaseDomain, platform.EnvironmentParent);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate));
         builder.Services.AddHsts(hsts =>
         {
@@ -55,7 +55,7 @@ internal static class EdgeTls
         path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/alive", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The certificate, or a start-up failure naming the setting and what is wrong with it.</summary>
-    internal static X509Certificate2 Load(EdgeTlsOptions options, string domain)
+    internal static X509Certificate2 Load(EdgeTlsOptions options, string domain, string? environmentDomain = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         foreach (var (setting, path) in new[] { ("CertificatePath", options.CertificatePath), ("KeyPath", options.KeyPath) })
@@ -87,12 +87,13 @@ internal static class EdgeTls
             throw new InvalidOperationException(
                 $"{SectionName}:CertificatePath: the certificate is valid from {certificate.NotBefore:u} to {certificate.NotAfter:u}, not now.");
         }
-        foreach (var host in new[] { domain, $"env-example.{domain}" })
+        environmentDomain ??= domain;
+        foreach (var (host, needed) in new[] { (domain, domain), ($"env-example.{environmentDomain}", $"*.{environmentDomain}") })
         {
             if (!certificate.MatchesHostname(host))
             {
                 throw new InvalidOperationException(
-                    $"{SectionName}:CertificatePath: the certificate does not cover {host}; it needs {domain} and *.{domain} among its names.");
+                    $"{SectionName}:CertificatePath: the certificate does not cover {host}; it needs {needed} among its names.");
             }
         }
 

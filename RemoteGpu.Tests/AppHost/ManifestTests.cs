@@ -37,12 +37,12 @@ public sealed class ManifestTests(ManifestTests.PublishedManifest published) : I
         Assert.Equal("container.v0", types["redis"]);
         Assert.Equal("value.v0", types["remotegpu-db"]);
         Assert.All(new[] { "api", "worker", "proxy" }, name => Assert.Equal("project.v0", types[name]));
-        Assert.All(new[] { "admin-password", "base-domain", "postgres-password", "redis-password" }, name => Assert.Equal("parameter.v0", types[name]));
+        Assert.All(new[] { "admin-password", "base-domain", "environment-domain", "postgres-password", "redis-password" }, name => Assert.Equal("parameter.v0", types[name]));
         // Nothing else but values Aspire derives (Redis's TLS condition): no executable, no annotated strings.
         Assert.All(types.Where(type => type.Value is not ("container.v0" or "project.v0" or "parameter.v0")), type => Assert.Equal("value.v0", type.Value));
         Assert.Equal(2, types.Values.Count(type => type == "container.v0"));
         Assert.Equal(3, types.Values.Count(type => type == "project.v0"));
-        Assert.Equal(4, types.Values.Count(type => type == "parameter.v0"));
+        Assert.Equal(5, types.Values.Count(type => type == "parameter.v0"));
 
         Assert.Equal("{postgres.connectionString};Database=remotegpu-db", (string)Resources["remotegpu-db"]!["connectionString"]!);
         Assert.Equal(

@@ -39,4 +39,17 @@ public sealed class ReturnUrlsTests
         Assert.NotNull(ReturnUrls.Safe("http://localhost/x", platform));
         Assert.Null(ReturnUrls.Safe("http://localhost:5080/x", platform));
     }
+
+    [Fact]
+    public void WithAnEnvironmentDomain_EnvironmentsAreThereAndNoLongerUnderTheBaseDomain()
+    {
+        var platform = Platform with { EnvironmentDomain = "gpu-envs.example.net" };
+
+        Assert.Equal("https://env-0123abcd.gpu-envs.example.net/jupyter/", platform.EnvironmentUrl("env-0123abcd", "/jupyter/"));
+        Assert.NotNull(ReturnUrls.Safe("https://env-0123abcd.gpu-envs.example.net/jupyter/", platform));
+        Assert.NotNull(ReturnUrls.Safe("https://gpu.example.com/", platform));
+        Assert.Null(ReturnUrls.Safe("https://env-0123abcd.gpu.example.com/jupyter/", platform));
+        Assert.Null(ReturnUrls.Safe("https://gpu-envs.example.net/", platform));
+        Assert.Equal("https://env-0123abcd.gpu.example.com/jupyter/", (Platform with { EnvironmentDomain = "" }).EnvironmentUrl("env-0123abcd", "/jupyter/"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Renci.SshNet;
@@ -42,7 +43,8 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         var password = ssh.GetProperty("password").GetString()!;
         Assert.Matches("^env-[0-9a-f]{8}$", id);
         Assert.Equal($"ssh -p {port} remotegpu@{id}.localhost", ssh.GetProperty("command").GetString());
-        Assert.Matches("^[0-9a-f]{32}$", created.GetProperty("access_info").GetProperty("jupyter").GetProperty("token").GetString()!);
+        // The Jupyter token is the edge's alone: never handed to the user.
+        Assert.Equal(JsonValueKind.Null, created.GetProperty("access_info").GetProperty("jupyter").GetProperty("token").ValueKind);
         // The URLs open as given: the environment's host on the edge's own port.
         var edgePort = platform.ProxyAddress.Port;
         Assert.Equal($"http://{id}.localhost:{edgePort}/jupyter/", created.GetProperty("access_info").GetProperty("jupyter").GetProperty("url").GetString());
@@ -77,13 +79,13 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
     }
 
     [Fact]
-    public async Task Jupyter_AnswersOnItsRecordedUpstream_WithTheReturnedToken()
+    public async Task Jupyter_AnswersOnItsRecordedUpstream_OnlyWithTheEdgesToken()
     {
         var user = await platform.CreateUserAsync();
         var created = await CreateAsync(user.Client);
         var id = created.GetProperty("environment").GetProperty("id").GetString()!;
-        var token = created.GetProperty("access_info").GetProperty("jupyter").GetProperty("token").GetString()!;
         await WaitForStatusAsync(user.Client, id, "running");
+        var token = await platform.JupyterTokenAsync(id);
         var upstream = (await AccessRowAsync(platform, id)).JupyterUpstream;
         Assert.NotNull(upstream);
 
@@ -105,7 +107,7 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform) : IAsync
         var kernelId = (await ApiClient.ReadAsync(kernel!)).GetProperty("id").GetString();
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync(new Uri($"/jupyter/api/kernels/{kernelId}", UriKind.Relative))).StatusCode);
 
-        // A client with neither the token nor Jupyter's login cookie (the one above now has it) is refused.
+        // A client without the token is refused (Jupyter logs nobody in by cookie).
         using var anonymous = new HttpClient { BaseAddress = new Uri(upstream) };
         Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.GetAsync(new Uri("/jupyter/api/kernels", UriKind.Relative))).StatusCode);
         await DeleteAndWaitAsync(user.Client, id);

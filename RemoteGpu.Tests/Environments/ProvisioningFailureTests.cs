@@ -70,7 +70,7 @@ public sealed class ProvisioningFailureTests(PlatformFixture platform) : IAsyncL
     }
 
     [Fact]
-    public async Task AGrantee_UsesButCannotDeleteResetOrReveal()
+    public async Task Finding7_AGranteeUses_ButCannotStopStartDeleteResetOrReveal()
     {
         var owner = await platform.CreateUserAsync();
         var grantee = await platform.CreateUserAsync();
@@ -85,8 +85,12 @@ public sealed class ProvisioningFailureTests(PlatformFixture platform) : IAsyncL
         Assert.Equal(HttpStatusCode.Forbidden, (await grantee.Client.DeleteAsync($"/api/environments/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await grantee.Client.PostAsync($"/api/environments/{id}/credentials/reset")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await grantee.Client.PostAsync($"/api/environments/{id}/credentials/reveal")).StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, (await grantee.Client.PostAsync($"/api/environments/{id}/stop")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await grantee.Client.PostAsync($"/api/environments/{id}/stop")).StatusCode);
+        Assert.Equal("running", (await ApiClient.ReadAsync(await owner.Client.GetAsync($"/api/environments/{id}"))).GetProperty("desired_state").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, (await owner.Client.PostAsync($"/api/environments/{id}/stop")).StatusCode);
         await WaitForStatusAsync(owner.Client, id, "stopped");
+        Assert.Equal(HttpStatusCode.Forbidden, (await grantee.Client.PostAsync($"/api/environments/{id}/start")).StatusCode);
+        Assert.Equal("stopped", (await ApiClient.ReadAsync(await owner.Client.GetAsync($"/api/environments/{id}"))).GetProperty("desired_state").GetString());
 
         Assert.Equal(HttpStatusCode.Accepted, (await owner.Client.DeleteAsync($"/api/environments/{id}")).StatusCode);
         await WaitForDeletedAsync(owner.Client, id);

@@ -5,9 +5,13 @@ using Aspire.Hosting.Testing;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using RemoteGpu.Core.Credentials;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Identity;
+using StackExchange.Redis;
 
 namespace RemoteGpu.Tests.Infrastructure;
 
@@ -30,6 +34,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     public const int LoginAttemptsPerMinutePerAddress = 30;
 
     private DistributedApplication? _app;
+    private IHost? _secretsHost;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The platform is not started.");
     public TimeSpan StartedIn { get; private set; }
@@ -47,6 +52,12 @@ public sealed class PlatformFixture : IAsyncLifetime
         ProxyAddress = _app.GetEndpoint("proxy", "http");
         DbConnectionString = (await _app.GetConnectionStringAsync(RemoteGpuDbContext.ConnectionName))!;
         RedisConnectionString = (await _app.GetConnectionStringAsync(PlatformStoresExtensions.RedisConnectionName))!;
+
+        // The platform's own key ring (in Redis), to read a protected secret as the edge does.
+        var secrets = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        secrets.Services.AddSingleton<IConnectionMultiplexer>(await ConnectionMultiplexer.ConnectAsync(RedisConnectionString));
+        secrets.AddPlatformDataProtection();
+        _secretsHost = secrets.Build();
     }
 
     public async Task DisposeAsync()
@@ -60,6 +71,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         {
             platformId = await PlatformInstance.GetIdAsync(db, CancellationToken.None);
         }
+        _secretsHost?.Dispose();
         await _app.DisposeAsync();
         await RemoveWorkspacesAsync(platformId);
         await TestPlatform.RemoveDataVolumesAsync();
@@ -111,6 +123,15 @@ public sealed class PlatformFixture : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
             return new TestUser(id, userName, password, client);
         }
+    }
+
+    /// <summary>The Jupyter token the edge presents now: what a user could have copied from its traffic.</summary>
+    internal async Task<string> JupyterTokenAsync(string environmentId)
+    {
+        await using var db = CreateDbContext();
+        var protectedToken = await db.AccessInfos.Where(a => a.EnvironmentId == environmentId).Select(a => a.JupyterTokenProtected).SingleAsync();
+        Assert.NotNull(protectedToken);
+        return _secretsHost!.Services.GetRequiredService<EnvironmentSecrets>().Unprotect(protectedToken);
     }
 
     internal RemoteGpuDbContext CreateDbContext() =>

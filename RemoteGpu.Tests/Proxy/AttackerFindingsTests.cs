@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Docker.DotNet;
 using RemoteGpu.Core.Credentials;
 using RemoteGpu.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -26,6 +27,137 @@ public sealed partial class AttackerFindingsTests(PlatformFixture platform, ITes
     {
         _edge.Dispose();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Finding 1, the network: from B's workspace, as the user B logs in as, A's sshd, Jupyter and code-server answered on
+    /// A's container address, and nothing kept B from the platform's Postgres and Redis.
+    /// </summary>
+    [Fact]
+    public async Task Finding1_FromInsideBsWorkspace_NothingOfAsNorThePlatformsStoresAnswers_WhileBsOwnServicesWorkThroughTheEdge()
+    {
+        var a = await platform.CreateUserAsync();
+        var b = await platform.CreateUserAsync();
+        var bearerB = await EdgeDriver.CreateTokenAsync(b.Client);
+        var idA = await RunningEnvironmentAsync(a, await EdgeDriver.CreateTokenAsync(a.Client));
+        var createdB = await CreateAsync(b.Client);
+        var idB = createdB.GetProperty("environment").GetProperty("id").GetString()!;
+        var sshB = createdB.GetProperty("access_info").GetProperty("ssh");
+        await WaitForStatusAsync(b.Client, idB, "running");
+        try
+        {
+            using var docker = new DockerClientBuilder().Build();
+            var workspaceA = await docker.Containers.InspectContainerAsync($"remotegpu-{idA}");
+            var addressOfA = Assert.Single(workspaceA.NetworkSettings!.Networks!.Values).IPAddress;
+            var gateway = (await docker.Networks.InspectNetworkAsync(Assert.Single(workspaceA.NetworkSettings.Networks.Keys))).IPAM!.Config!.Single().Gateway;
+            var targets = new List<(string What, string Host, string Port)>
+            {
+                ("A's sshd", addressOfA, "22"), ("A's Jupyter", addressOfA, "8888"), ("A's code-server", addressOfA, "8080"),
+                ("A's Jupyter on the host", gateway, workspaceA.NetworkSettings.Ports!["8888/tcp"]![0].HostPort),
+            };
+            foreach (var (resource, port) in new[] { ("postgres", "5432/tcp"), ("redis", "6379/tcp") })
+            {
+                var store = await docker.Containers.InspectContainerAsync(platform.App.Snapshot(resource).ContainerId());
+                targets.AddRange(store.NetworkSettings!.Networks!.Values.Select(n => ($"{resource} in its container", n.IPAddress, port.Split('/')[0])));
+                targets.AddRange(store.NetworkSettings.Ports![port]!.Select(p => ($"{resource} published on the host", gateway, p.HostPort)));
+            }
+
+            using var ssh = Ssh(sshB.GetProperty("port").GetInt32(), "remotegpu", sshB.GetProperty("password").GetString()!);
+            ssh.ConnectRetryingTransport();
+            // The probe works: B's own sshd answers B.
+            Assert.Equal("open", Run(ssh, "timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/22' 2>/dev/null && echo open || echo closed"));
+            foreach (var (what, host, port) in targets)
+            {
+                var answer = Run(ssh, $"timeout 3 bash -c 'exec 3<>/dev/tcp/{host}/{port}' 2>/dev/null && echo open || echo closed");
+                output.WriteLine($"{what} ({host}:{port}) from B: {answer}");
+                Assert.True(answer == "closed", $"{what} ({host}:{port}) answered B's workspace.");
+            }
+
+            // B's own Jupyter, through the edge.
+            await _edge.WaitForAsync(idB, "/jupyter/api/status", bearerB, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            await DeleteEnvironmentAsync(a, idA);
+            await DeleteEnvironmentAsync(b, idB);
+        }
+    }
+
+    /// <summary>
+    /// Finding 1, the credential: a grantee printed the Jupyter token from a kernel's environment, and after the revocation
+    /// (and a stop and start) it still opened kernels and listed the owner's files.
+    /// </summary>
+    [Fact]
+    public async Task Finding1_TheJupyterTokenIsNotInAKernelsEnvironment_AndARevokedGranteesCopyNoLongerWorksByAnyPath()
+    {
+        var owner = await platform.CreateUserAsync();
+        var grantee = await platform.CreateUserAsync();
+        var ownerBearer = await EdgeDriver.CreateTokenAsync(owner.Client);
+        var granteeBearer = await EdgeDriver.CreateTokenAsync(grantee.Client);
+        var id = await RunningEnvironmentAsync(owner, ownerBearer);
+        try
+        {
+            using var granted = await owner.Client.PostAsync($"/api/environments/{id}/grants", new { user_name = grantee.UserName, expires_at = DateTimeOffset.UtcNow.AddDays(1) });
+            Assert.Equal(HttpStatusCode.Created, granted.StatusCode);
+            var grantId = (await ApiClient.ReadAsync(granted)).GetProperty("id").GetString();
+            var copied = await platform.JupyterTokenAsync(id); // what the grantee could have seen of the edge's traffic
+
+            // The grantee runs code in a kernel: the token is not in its environment (which is there: PATH).
+            await _edge.WaitForAsync(id, "/jupyter/api/status", granteeBearer, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(1));
+            using var kernel = await _edge.SendAsync(HttpMethod.Post, id, "/jupyter/api/kernels", granteeBearer, content: Json("{}"));
+            Assert.Equal(HttpStatusCode.Created, kernel.StatusCode);
+            using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+            using (var socket = await _edge.ConnectWebSocketAsync(id, $"/jupyter/api/kernels/{JsonOf(await kernel.Content.ReadAsStringAsync())}/channels", granteeBearer, timeout.Token))
+            {
+                var environment = await EdgeDriver.RunInKernelAsync(socket, "import os\nfor k, v in sorted(os.environ.items()): print(f'{k}={v}')", timeout.Token);
+                Assert.Contains("PATH=", environment, StringComparison.Ordinal);
+                Assert.DoesNotContain(copied, environment, StringComparison.Ordinal);
+                // Nor in any file the workspace user can read (the token is split so that the cell's own text never holds it).
+                var files = await EdgeDriver.RunInKernelAsync(socket,
+                    $"import subprocess\nt = '{copied[..16]}' + '{copied[16..]}'\n"
+                    + "r = subprocess.run(['grep', '-rls', t, '/run', '/etc', '/home', '/workspace', '/tmp', '/var/lib', '/usr/local/lib'], capture_output=True, text=True)\n"
+                    + "print(f'exit {r.returncode}: {r.stdout}')", timeout.Token);
+                // grep: 1 for no match, 2 when some files were unreadable too; either way nothing listed.
+                Assert.Matches("^exit [12]:$", files.Trim());
+            }
+
+            // Revoked: the edge refuses the grantee, and the copy is void on the host's own path to Jupyter.
+            using (var revoked = await owner.Client.DeleteAsync($"/api/environments/{id}/grants/{grantId}"))
+            {
+                Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+            }
+            await Poll.UntilAsync(async () => await platform.JupyterTokenAsync(id) != copied, TimeSpan.FromSeconds(30), "a new Jupyter token after the revocation");
+            var upstream = (await AccessRowAsync(platform, id)).JupyterUpstream!;
+            Assert.Equal(HttpStatusCode.Forbidden, await JupyterStatusAsync(upstream, copied));
+            await _edge.WaitForAsync(id, "/jupyter/api/status", granteeBearer, s => s == HttpStatusCode.Forbidden, TimeSpan.FromSeconds(5));
+            // The owner goes on through the edge with the new token.
+            await _edge.WaitForAsync(id, "/jupyter/api/status", ownerBearer, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+
+            // A stop and start issues another token; the one before it is void too.
+            var beforeRestart = await platform.JupyterTokenAsync(id);
+            Assert.Equal(HttpStatusCode.Accepted, (await owner.Client.PostAsync($"/api/environments/{id}/stop")).StatusCode);
+            await WaitForStatusAsync(owner.Client, id, "stopped");
+            Assert.Equal(HttpStatusCode.Accepted, (await owner.Client.PostAsync($"/api/environments/{id}/start")).StatusCode);
+            await WaitForStatusAsync(owner.Client, id, "running");
+            await _edge.WaitForAsync(id, "/jupyter/api/status", ownerBearer, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(1));
+            Assert.NotEqual(beforeRestart, await platform.JupyterTokenAsync(id));
+            var restarted = (await AccessRowAsync(platform, id)).JupyterUpstream!;
+            Assert.Equal(HttpStatusCode.Forbidden, await JupyterStatusAsync(restarted, beforeRestart));
+            Assert.Equal(HttpStatusCode.Forbidden, await JupyterStatusAsync(restarted, copied));
+        }
+        finally
+        {
+            await DeleteEnvironmentAsync(owner, id);
+        }
+    }
+
+    private static async Task<HttpStatusCode> JupyterStatusAsync(string upstream, string token)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{upstream}/jupyter/api/status");
+        request.Headers.Authorization = new("token", token);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
     }
 
     /// <summary>Finding 2: a page of another site drove the user's Jupyter with their environment cookie.</summary>

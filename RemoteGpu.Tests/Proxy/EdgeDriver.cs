@@ -169,6 +169,61 @@ internal sealed class EdgeDriver : IDisposable
         await socket.ConnectAsync(new Uri($"ws://{HostOf(environmentId)}{path}"), invoker, cancellationToken);
     }
 
+    /// <summary>
+    /// Runs <paramref name="code"/> in a kernel over its open channels WebSocket, as JupyterLab does, and returns what it
+    /// printed; <paramref name="observe"/> sees every message that came back.
+    /// </summary>
+    public static async Task<string> RunInKernelAsync(ClientWebSocket socket, string code, CancellationToken cancellationToken, Action<string>? observe = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var msgId = Guid.NewGuid().ToString("N");
+        await SendJsonAsync(socket, new Dictionary<string, object>
+        {
+            ["header"] = new Dictionary<string, object>
+            {
+                ["msg_id"] = msgId,
+                ["username"] = "edge-test",
+                ["session"] = Guid.NewGuid().ToString("N"),
+                ["msg_type"] = "execute_request",
+                ["version"] = "5.3",
+                ["date"] = DateTimeOffset.UtcNow.ToString("O"),
+            },
+            ["parent_header"] = new Dictionary<string, object>(),
+            ["metadata"] = new Dictionary<string, object>(),
+            ["content"] = new Dictionary<string, object>
+            {
+                ["code"] = code,
+                ["silent"] = false,
+                ["store_history"] = false,
+                ["user_expressions"] = new Dictionary<string, object>(),
+                ["allow_stdin"] = false,
+                ["stop_on_error"] = true,
+            },
+            ["channel"] = "shell",
+            ["buffers"] = Array.Empty<object>(),
+        }, cancellationToken);
+
+        // Output arrives as stream messages; the kernel going idle after this request ends it.
+        var printed = new StringBuilder();
+        while (true)
+        {
+            var message = await ReceiveJsonAsync(socket, cancellationToken);
+            observe?.Invoke(message.GetRawText());
+            if (!message.TryGetProperty("parent_header", out var parent) || !parent.TryGetProperty("msg_id", out var parentId) || parentId.GetString() != msgId)
+            {
+                continue;
+            }
+            switch (message.GetProperty("msg_type").GetString())
+            {
+                case "stream":
+                    printed.Append(message.GetProperty("content").GetProperty("text").GetString());
+                    break;
+                case "status" when message.GetProperty("content").GetProperty("execution_state").GetString() == "idle":
+                    return printed.ToString();
+            }
+        }
+    }
+
     public static async Task SendJsonAsync(ClientWebSocket socket, object message, CancellationToken cancellationToken) =>
         await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 

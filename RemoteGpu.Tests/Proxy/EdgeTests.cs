@@ -37,8 +37,8 @@ public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
         var bearer = await EdgeDriver.CreateTokenAsync(owner.Client);
         var created = await CreateAsync(owner.Client);
         var id = created.GetProperty("environment").GetProperty("id").GetString()!;
-        var jupyterToken = created.GetProperty("access_info").GetProperty("jupyter").GetProperty("token").GetString()!;
         await WaitForStatusAsync(owner.Client, id, "running");
+        var jupyterToken = await platform.JupyterTokenAsync(id);
         var seen = new List<string>();
 
         // No Jupyter token from the client: the edge injects it.
@@ -57,45 +57,7 @@ public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
         using (var cts = new CancellationTokenSource(JupyterStartTimeout))
         using (var socket = await _edge.ConnectWebSocketAsync(id, $"/jupyter/api/kernels/{kernelId}/channels", bearer, cts.Token))
         {
-            var session = Guid.NewGuid().ToString("N");
-            var msgId = Guid.NewGuid().ToString("N");
-            await EdgeDriver.SendJsonAsync(socket, new Dictionary<string, object>
-            {
-                ["header"] = new Dictionary<string, object>
-                {
-                    ["msg_id"] = msgId,
-                    ["username"] = "edge-test",
-                    ["session"] = session,
-                    ["msg_type"] = "execute_request",
-                    ["version"] = "5.3",
-                    ["date"] = DateTimeOffset.UtcNow.ToString("O"),
-                },
-                ["parent_header"] = new Dictionary<string, object>(),
-                ["metadata"] = new Dictionary<string, object>(),
-                ["content"] = new Dictionary<string, object>
-                {
-                    ["code"] = "print(6*7)",
-                    ["silent"] = false,
-                    ["store_history"] = false,
-                    ["user_expressions"] = new Dictionary<string, object>(),
-                    ["allow_stdin"] = false,
-                    ["stop_on_error"] = true,
-                },
-                ["channel"] = "shell",
-                ["buffers"] = Array.Empty<object>(),
-            }, cts.Token);
-
-            string? printed = null;
-            while (printed is null)
-            {
-                var message = await EdgeDriver.ReceiveJsonAsync(socket, cts.Token);
-                seen.Add(message.GetRawText());
-                if (message.GetProperty("msg_type").GetString() == "stream"
-                    && message.GetProperty("parent_header").GetProperty("msg_id").GetString() == msgId)
-                {
-                    printed = message.GetProperty("content").GetProperty("text").GetString();
-                }
-            }
+            var printed = await EdgeDriver.RunInKernelAsync(socket, "print(6*7)", cts.Token, seen.Add);
             Assert.Equal("42\n", printed);
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         }
@@ -141,9 +103,9 @@ public sealed class EdgeTests(PlatformFixture platform) : IAsyncLifetime
         var strangerBearer = await EdgeDriver.CreateTokenAsync(stranger.Client);
         var created = await CreateAsync(owner.Client);
         var id = created.GetProperty("environment").GetProperty("id").GetString()!;
-        var jupyterToken = created.GetProperty("access_info").GetProperty("jupyter").GetProperty("token").GetString()!;
         await WaitForStatusAsync(owner.Client, id, "running");
         await WaitForJupyterAsync(owner.Client, id, ownerBearer);
+        var jupyterToken = await platform.JupyterTokenAsync(id);
 
         using (var forbidden = await _edge.GetAsync(id, "/jupyter/api/status", strangerBearer))
         {

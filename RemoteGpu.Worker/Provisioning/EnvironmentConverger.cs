@@ -86,7 +86,9 @@ internal sealed partial class EnvironmentConverger(
         }
         var access = environment.Access ?? throw new InvalidOperationException($"{environment.Id} has no access info.");
 
-        if (environment.Status != EnvironmentStatus.Running)
+        // Every (re)start gets a new Jupyter token: the entrypoint voids the last one at each start.
+        var starting = environment.Status != EnvironmentStatus.Running;
+        if (starting)
         {
             await SetStatusAsync(environment, EnvironmentStatus.Provisioning, null, cancellationToken);
         }
@@ -118,6 +120,11 @@ internal sealed partial class EnvironmentConverger(
         else if (access.AppliedCredentialsVersion < access.CredentialsVersion)
         {
             await ApplyCredentialsAsync(environment, access, cancellationToken);
+            starting = true; // a revocation bumps the version: whoever held the old token loses it
+        }
+        if (starting || access.JupyterTokenProtected is null || await GrantExpiredSinceAsync(environment.Id, access.JupyterTokenIssuedAt, cancellationToken))
+        {
+            await RotateJupyterTokenAsync(environment.Id, access, cancellationToken);
         }
 
         environment.ContainerId = instance.ContainerId;
@@ -137,6 +144,26 @@ internal sealed partial class EnvironmentConverger(
         }
         access.AppliedCredentialsVersion = access.CredentialsVersion;
         LogCredentialsApplied(logger, environment.Id, access.CredentialsVersion);
+    }
+
+    /// <summary>
+    /// A new token for the edge, its hash in the workspace: every earlier token (one a grantee copied from the browser's
+    /// traffic, say) stops working at once. Saved with the status that follows, so the edge learns it by NOTIFY.
+    /// </summary>
+    private async Task RotateJupyterTokenAsync(string environmentId, AccessInfo access, CancellationToken cancellationToken)
+    {
+        var token = JupyterCredential.NewToken();
+        await JupyterCredential.HandOverAsync(runtime, environmentId, token, cancellationToken);
+        access.JupyterTokenProtected = secrets.Protect(token);
+        access.JupyterTokenIssuedAt = time.GetUtcNow();
+        LogJupyterTokenRotated(logger, environmentId);
+    }
+
+    /// <summary>Whether a grant on the environment expired after the current token was issued: its holder may have seen it.</summary>
+    private Task<bool> GrantExpiredSinceAsync(string environmentId, DateTimeOffset? issuedAt, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return db.EnvironmentGrants.AnyAsync(g => g.EnvironmentId == environmentId && g.ExpiresAt <= now && (issuedAt == null || g.ExpiresAt > issuedAt), cancellationToken);
     }
 
     private async Task StopAsync(GpuEnvironment environment, CancellationToken cancellationToken)
@@ -201,7 +228,6 @@ internal sealed partial class EnvironmentConverger(
         SshHostPort = access.SshPort ?? throw new InvalidOperationException($"{environment.Id} has no SSH port."),
         PasswordHash = access.SshPasswordHash,
         AuthorizedKeys = await AuthorizedKeysAsync(environment.OwnerId, cancellationToken),
-        JupyterToken = secrets.Unprotect(access.JupyterTokenProtected!),
         // Jupyter answers only pages of the environment's own host (the edge refuses other origins first).
         JupyterAllowOrigin = new Uri(platformOptions.Value.EnvironmentUrl(environment.Id, "/")).GetLeftPart(UriPartial.Authority),
         CodeServerPassword = access.CodeServerPasswordProtected is null ? null : secrets.Unprotect(access.CodeServerPasswordProtected),
@@ -213,6 +239,9 @@ internal sealed partial class EnvironmentConverger(
 
     [LoggerMessage(EventId = WorkerEventIds.StatusChanged, Level = LogLevel.Information, Message = "{EnvironmentId}: {From} -> {To}")]
     private static partial void LogTransition(ILogger logger, string environmentId, EnvironmentStatus from, EnvironmentStatus to);
+
+    [LoggerMessage(EventId = WorkerEventIds.JupyterTokenRotated, Level = LogLevel.Information, Message = "{EnvironmentId}: the edge's Jupyter token replaced")]
+    private static partial void LogJupyterTokenRotated(ILogger logger, string environmentId);
 
     [LoggerMessage(EventId = WorkerEventIds.CredentialsApplied, Level = LogLevel.Information, Message = "{EnvironmentId}: credentials version {Version} applied")]
     private static partial void LogCredentialsApplied(ILogger logger, string environmentId, int version);

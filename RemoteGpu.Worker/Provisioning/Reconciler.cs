@@ -67,7 +67,8 @@ internal sealed partial class Reconciler(
 
     private async Task ResendUnconvergedAsync(RemoteGpuDbContext data, CancellationToken cancellationToken)
     {
-        var settled = time.GetUtcNow() - options.Value.ReconcileGrace;
+        var now = time.GetUtcNow();
+        var settled = now - options.Value.ReconcileGrace;
         var ids = await data.Environments.AsNoTracking()
             .Where(e => e.UpdatedAt < settled)
             .Where(e =>
@@ -75,6 +76,10 @@ internal sealed partial class Reconciler(
                     && !(e.Status == EnvironmentStatus.Failed && e.StatusReason != null))
                 || (e.DesiredState == DesiredState.Running && e.Status == EnvironmentStatus.Running
                     && e.Access!.AppliedCredentialsVersion < e.Access.CredentialsVersion)
+                // A grant expired since the Jupyter token was issued: the converger replaces the token.
+                || (e.DesiredState == DesiredState.Running && e.Status == EnvironmentStatus.Running
+                    && data.EnvironmentGrants.Any(g => g.EnvironmentId == e.Id && g.ExpiresAt <= now
+                        && (e.Access!.JupyterTokenIssuedAt == null || g.ExpiresAt > e.Access.JupyterTokenIssuedAt)))
                 || (e.DesiredState == DesiredState.Stopped && e.Status != EnvironmentStatus.Stopped && e.Status != EnvironmentStatus.Failed)
                 || (e.DesiredState == DesiredState.Deleted && e.Status != EnvironmentStatus.Deleted))
             .OrderBy(e => e.UpdatedAt) // the longest waiting first, when more than a pass takes are waiting

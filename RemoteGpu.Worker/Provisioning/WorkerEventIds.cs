@@ -5,6 +5,7 @@ internal static class WorkerEventIds
 {
     public const int StatusChanged = 4000;
     public const int CredentialsApplied = 4001;
+    public const int JupyterTokenRotated = 4002;
     public const int ConsumerStarted = 4010;
     public const int MessageFailed = 4011;
     public const int MessageDeadLettered = 4012;

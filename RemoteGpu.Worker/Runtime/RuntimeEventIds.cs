@@ -11,4 +11,5 @@ internal static class RuntimeEventIds
     public const int RollbackFailed = 4105;
     public const int PortUnavailable = 4106;
     public const int CommandExecuted = 4107;
+    public const int NetworkCreated = 4108;
 }

@@ -41,8 +41,6 @@ internal sealed partial record WorkspaceSpec
     /// <summary>OpenSSH public keys, one per line; may be empty.</summary>
     public string AuthorizedKeys { get; init; } = "";
 
-    public required string JupyterToken { get; init; }
-
     /// <summary>
     /// The one origin Jupyter accepts requests from (its <c>allow_origin</c>): the environment's own host through the
     /// edge, e.g. <c>https://env-0123abcd.gpu.example.com</c>. Null: the image's default.
@@ -67,7 +65,6 @@ internal sealed partial record WorkspaceSpec
         ArgumentOutOfRangeException.ThrowIfGreaterThan(SshHostPort, 65535, nameof(SshHostPort));
         ArgumentNullException.ThrowIfNull(GpuDeviceIds, nameof(GpuDeviceIds));
         ArgumentNullException.ThrowIfNull(AuthorizedKeys, nameof(AuthorizedKeys));
-        ArgumentException.ThrowIfNullOrEmpty(JupyterToken, nameof(JupyterToken));
         if (GpuDeviceIds.Any(string.IsNullOrWhiteSpace))
         {
             throw new ArgumentException("A GPU device id is empty.", nameof(GpuDeviceIds));

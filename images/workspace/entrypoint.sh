@@ -7,24 +7,29 @@
 #   REMOTEGPU_USER                   workspace user (default remotegpu; uid 1000, created at build)
 #   REMOTEGPU_PASSWORD_HASH          crypt(3) hash ($2b$12$... bcrypt) set with chpasswd -e
 #   REMOTEGPU_AUTHORIZED_KEYS        newline-separated SSH public keys -> ~/.ssh/authorized_keys
-#   REMOTEGPU_JUPYTER_TOKEN          Jupyter token; Jupyter is not started without one
-#   REMOTEGPU_JUPYTER_ALLOW_ORIGIN   Jupyter allow_origin (default *)
+#   REMOTEGPU_JUPYTER_ALLOW_ORIGIN   Jupyter allow_origin: the environment's own origin (default: none)
 #   REMOTEGPU_CODE_SERVER_PASSWORD   code-server password; code-server runs only if installed and set
 # The user, password and keys are applied on the container's first start only; later changes go
 # through `docker exec <c> remotegpu-entrypoint set-password|set-authorized-keys` (value on stdin),
-# so a restart keeps them. Ports: sshd 22, Jupyter 8888 (base URL /jupyter/), code-server 8080.
+# so a restart keeps them. Jupyter trusts only the platform's edge: it accepts the token whose
+# SHA-256 the worker hands over after every start and at every revocation with
+# `remotegpu-entrypoint set-jupyter-token-hash` (remotegpu_jupyter.py); the token itself never
+# enters the container. Ports: sshd 22, Jupyter 8888 (base URL /jupyter/), code-server 8080.
 # Nothing secret is ever printed.
 #
 # Usage:
 #   remotegpu-entrypoint                      start and supervise sshd, Jupyter, code-server
 #   remotegpu-entrypoint set-password         read a crypt hash from stdin and set it
 #   remotegpu-entrypoint set-authorized-keys  read authorized_keys content from stdin
+#   remotegpu-entrypoint set-jupyter-token-hash  read the hex SHA-256 of the edge's Jupyter token from stdin
 #   remotegpu-entrypoint COMMAND [ARGS...]    run COMMAND instead (debugging)
 set -uo pipefail
 
 readonly DEFAULT_USER=remotegpu
 readonly STATE_DIR=/var/lib/remotegpu
 readonly HOST_KEY=/etc/ssh/ssh_host_ed25519_key
+readonly JUPYTER_TOKEN_HASH=/run/remotegpu/jupyter-token.sha256 # read by remotegpu_jupyter.py
+readonly JUPYTER_CONFIG_DIR=/usr/local/lib/remotegpu
 readonly JUPYTER_PORT=8888 JUPYTER_BASE_URL=/jupyter/ CODE_SERVER_PORT=8080
 readonly STOP_GRACE_TENTHS=40 # children get 4 s after SIGTERM before SIGKILL
 
@@ -95,7 +100,8 @@ as_user() {
 
 # shellcheck disable=SC2016 # the inner script is expanded by the user's shell
 write_authorized_keys() { # content on stdin
-  tr -d '\r' | grep -Ev '^[[:space:]]*(#|$)' |
+  # No keys at all is a valid answer (grep's status 1): the file is emptied.
+  tr -d '\r' | { grep -Ev '^[[:space:]]*(#|$)' || [ $? = 1 ]; } |
     as_user -- /bin/sh -c 'umask 077 && mkdir -p "$HOME/.ssh" && chmod 700 "$HOME/.ssh" &&
       cat > "$HOME/.ssh/.authorized_keys.new" &&
       mv -f "$HOME/.ssh/.authorized_keys.new" "$HOME/.ssh/authorized_keys"' ||
@@ -120,6 +126,14 @@ case "${1:-}" in
     write_authorized_keys
     log "authorized_keys updated for $WS_USER ($(grep -c . "$WS_HOME/.ssh/authorized_keys" || true) keys)"
     exit 0 ;;
+  set-jupyter-token-hash)
+    IFS= read -r hash || true
+    [[ ${hash:-} =~ ^[0-9a-f]{64}$ ]] || die "the Jupyter token hash must be 64 lowercase hex digits; not applied"
+    mkdir -p -m 755 "${JUPYTER_TOKEN_HASH%/*}" &&
+      printf '%s\n' "$hash" > "$JUPYTER_TOKEN_HASH.new" && chmod 644 "$JUPYTER_TOKEN_HASH.new" &&
+      mv -f "$JUPYTER_TOKEN_HASH.new" "$JUPYTER_TOKEN_HASH" || die "could not write the Jupyter token hash"
+    log "jupyter: the edge's token replaced"
+    exit 0 ;;
   "") ;;
   *) exec "$@" ;;
 esac
@@ -133,6 +147,10 @@ first_start=0
 
 [ "$first_start" = 0 ] || ensure_user
 load_user
+
+# The last run's Jupyter token is void: until the worker hands over a new one (after sshd answers,
+# so never before this line), Jupyter lets nobody in.
+rm -f "$JUPYTER_TOKEN_HASH"
 
 if [ ! -s "$HOST_KEY" ]; then
   # One host key per container, kept across restarts; never baked into the image.
@@ -210,10 +228,6 @@ done
 declare -A SERVICE_PID=()
 
 start_jupyter() {
-  if [ -z "${REMOTEGPU_JUPYTER_TOKEN:-}" ]; then
-    log "jupyter: not started (REMOTEGPU_JUPYTER_TOKEN is not set)"
-    return
-  fi
   local -a cmd
   if command -v jupyter-lab >/dev/null 2>&1; then
     cmd=(jupyter-lab)
@@ -224,14 +238,14 @@ start_jupyter() {
     return
   fi
   cmd+=(
+    --config="$JUPYTER_CONFIG_DIR/jupyter_server_config.py"
     --ServerApp.ip=0.0.0.0 --ServerApp.port="$JUPYTER_PORT" --ServerApp.port_retries=0
     --ServerApp.base_url="$JUPYTER_BASE_URL" --ServerApp.root_dir=/workspace
     --ServerApp.open_browser=False --ServerApp.allow_remote_access=True
-    --ServerApp.allow_origin="${REMOTEGPU_JUPYTER_ALLOW_ORIGIN:-*}" --ServerApp.trust_xheaders=True
+    --ServerApp.allow_origin="${REMOTEGPU_JUPYTER_ALLOW_ORIGIN:-}" --ServerApp.trust_xheaders=True
   )
-  # The token travels in the environment (JUPYTER_TOKEN), not on the command line; Jupyter
-  # then prints its URL with "?token=..." instead of the token.
-  as_user "JUPYTER_TOKEN=$REMOTEGPU_JUPYTER_TOKEN" PYDEVD_DISABLE_FILE_VALIDATION=1 -- "${cmd[@]}" &
+  # No token in any environment or command line: Jupyter checks the edge's token against a hash.
+  as_user "PYTHONPATH=$JUPYTER_CONFIG_DIR" PYDEVD_DISABLE_FILE_VALIDATION=1 -- "${cmd[@]}" &
   SERVICE_PID[jupyter]=$!
   log "jupyter: starting on port $JUPYTER_PORT, base URL $JUPYTER_BASE_URL"
 }

@@ -17,7 +17,7 @@ namespace RemoteGpu.Core.Data.Migrations
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.5")
+                .HasAnnotation("ProductVersion", "10.0.14")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -122,6 +122,10 @@ namespace RemoteGpu.Core.Data.Migrations
                     b.Property<int>("CredentialsVersion")
                         .HasColumnType("integer")
                         .HasColumnName("credentials_version");
+
+                    b.Property<DateTimeOffset?>("JupyterTokenIssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("jupyter_token_issued_at");
 
                     b.Property<string>("JupyterTokenProtected")
                         .HasColumnType("text")

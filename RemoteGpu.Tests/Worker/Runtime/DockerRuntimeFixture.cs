@@ -62,6 +62,9 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
 
     public string SharedPassword { get; private set; } = "";
 
+    /// <summary>The token Jupyter of <see cref="Shared"/> accepts, handed over as the worker does after a start.</summary>
+    public string SharedJupyterToken { get; } = JupyterCredential.NewToken();
+
     public TimeSpan SharedStartToBanner { get; private set; }
 
     public async Task InitializeAsync()
@@ -79,6 +82,7 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
         try
         {
             (SharedInstance, SharedStartToBanner) = await CreateAndStartAsync(Shared);
+            await JupyterCredential.HandOverAsync(Runtime, Shared.EnvironmentId, SharedJupyterToken, CancellationToken.None);
         }
         catch
         {
@@ -120,7 +124,6 @@ public sealed class DockerRuntimeFixture : IAsyncLifetime
             SshHostPort = Ports.Free(),
             PasswordHash = PasswordHasher.Hash(password),
             AuthorizedKeys = PublicKey,
-            JupyterToken = CredentialGenerator.NewToken(),
         };
         return (spec, password);
     }

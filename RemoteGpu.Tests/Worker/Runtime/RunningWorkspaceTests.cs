@@ -63,7 +63,7 @@ public sealed class RunningWorkspaceTests(DockerRuntimeFixture fixture, ITestOut
             fixture.Shared.EnvironmentId, ["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"], null, CancellationToken.None);
         Assert.Equal(0, commandLines.ExitCode);
         Assert.Contains("sshd", commandLines.StandardOutput, StringComparison.Ordinal);
-        Assert.DoesNotContain(fixture.Shared.JupyterToken, commandLines.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.SharedJupyterToken, commandLines.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain(fixture.Shared.PasswordHash, commandLines.StandardOutput, StringComparison.Ordinal);
     }
 
@@ -92,6 +92,57 @@ public sealed class RunningWorkspaceTests(DockerRuntimeFixture fixture, ITestOut
     }
 
     [Fact]
+    public async Task Jupyter_TrustsOnlyTheHandedOverToken_ANewOneVoidsIt_AndNoProcessEnvironmentHoldsIt()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.SharedInstance.JupyterUpstream + "/jupyter/"), Timeout = TimeSpan.FromSeconds(10) };
+        async Task<HttpStatusCode?> StatusWith(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/status");
+            request.Headers.Authorization = new("token", token);
+            try
+            {
+                using var response = await http.SendAsync(request);
+                return response.StatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return null;
+            }
+        }
+        await Poll.UntilAsync(async () => await StatusWith(fixture.SharedJupyterToken) == HttpStatusCode.OK, DockerRuntimeFixture.JupyterTimeout, "Jupyter answering");
+
+        // As root, every process's environment and the file Jupyter checks: the hash, never the token.
+        var environments = await fixture.Runtime.ExecAsync(
+            fixture.Shared.EnvironmentId, ["sh", "-c", "cat /proc/[0-9]*/environ | tr '\\0' '\\n'; cat /run/remotegpu/jupyter-token.sha256"], null, CancellationToken.None);
+        Assert.Contains(JupyterCredential.HashOf(fixture.SharedJupyterToken), environments.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("PATH=", environments.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.SharedJupyterToken, environments.StandardOutput, StringComparison.Ordinal);
+
+        // Neither a ?token= URL nor a wrong token gets in; a new hand-over voids the old token at once.
+        using (var query = await http.GetAsync($"api/status?token={fixture.SharedJupyterToken}"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, query.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusWith(JupyterCredential.NewToken()));
+        var next = JupyterCredential.NewToken();
+        try
+        {
+            await JupyterCredential.HandOverAsync(fixture.Runtime, fixture.Shared.EnvironmentId, next, CancellationToken.None);
+            Assert.Equal(HttpStatusCode.Forbidden, await StatusWith(fixture.SharedJupyterToken));
+            Assert.Equal(HttpStatusCode.OK, await StatusWith(next));
+        }
+        finally
+        {
+            await JupyterCredential.HandOverAsync(fixture.Runtime, fixture.Shared.EnvironmentId, fixture.SharedJupyterToken, CancellationToken.None);
+        }
+
+        // Not a hash: refused, and the current token stays.
+        var bad = await fixture.Runtime.ExecAsync(fixture.Shared.EnvironmentId, JupyterCredential.SetHashCommand, "not-a-hash\n", CancellationToken.None);
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Equal(HttpStatusCode.OK, await StatusWith(fixture.SharedJupyterToken));
+    }
+
+    [Fact]
     public async Task Jupyter_OnTheRecordedUpstream_AnswersWithTheTokenAndStartsAKernel()
     {
         var upstream = fixture.SharedInstance.JupyterUpstream;
@@ -101,7 +152,7 @@ public sealed class RunningWorkspaceTests(DockerRuntimeFixture fixture, ITestOut
         Assert.Null(fixture.SharedInstance.CodeServerUpstream);
 
         using var http = new HttpClient { BaseAddress = new Uri(upstream + "/jupyter/"), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new("token", fixture.Shared.JupyterToken);
+        http.DefaultRequestHeaders.Authorization = new("token", fixture.SharedJupyterToken);
         await Poll.UntilAsync(async () => await DockerRuntimeFixture.StatusAsync(http, "api/status") == HttpStatusCode.OK, DockerRuntimeFixture.JupyterTimeout, "Jupyter answering");
 
         using (var anonymous = new HttpClient { BaseAddress = http.BaseAddress })

@@ -28,7 +28,6 @@ public sealed class WorkspaceContainerParametersTests
         SshHostPort = 30001,
         PasswordHash = Hash,
         AuthorizedKeys = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3u ada@laptop\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC4v ada@desk",
-        JupyterToken = "0123456789abcdef0123456789abcdef",
         CodeServerPassword = "code-server-secret",
     };
 
@@ -89,7 +88,6 @@ public sealed class WorkspaceContainerParametersTests
             [
                 "REMOTEGPU_USER=remotegpu",
                 $"REMOTEGPU_PASSWORD_HASH={Hash}",
-                "REMOTEGPU_JUPYTER_TOKEN=0123456789abcdef0123456789abcdef",
                 "REMOTEGPU_AUTHORIZED_KEYS=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3u ada@laptop\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC4v ada@desk",
                 "REMOTEGPU_CODE_SERVER_PASSWORD=code-server-secret",
             ],
@@ -115,14 +113,14 @@ public sealed class WorkspaceContainerParametersTests
     }
 
     [Fact]
-    public void Create_NetworkMode_JoinsTheNetworkAndPublishesOnlySsh()
+    public void Create_JoinsTheIsolatedNetwork_NeverTheDefaultBridge()
     {
-        var options = new DockerRuntimeOptions { Network = "remotegpu-edge" };
-        var parameters = WorkspaceContainerParameters.Create(Spec(), options, ["22/tcp", "8888/tcp", "8080/tcp"]);
+        var parameters = WorkspaceContainerParameters.Create(Spec(), new DockerRuntimeOptions { Network = "lab-workspaces" }, ["22/tcp", "8888/tcp", "8080/tcp"]);
 
-        Assert.Equal("remotegpu-edge", parameters.HostConfig!.NetworkMode);
-        Assert.Equal(["22/tcp"], parameters.HostConfig.PortBindings!.Keys);
-        Assert.Equal(["22/tcp", "8080/tcp", "8888/tcp"], parameters.ExposedPorts!.Keys.Order());
+        Assert.Equal("lab-workspaces", parameters.HostConfig!.NetworkMode);
+        Assert.Equal("remotegpu-workspaces", WorkspaceContainerParameters.Create(Spec(), new DockerRuntimeOptions(), ImagePorts).HostConfig!.NetworkMode);
+        Assert.Equal(["22/tcp", "8080/tcp", "8888/tcp"], parameters.HostConfig.PortBindings!.Keys.Order());
+        Assert.All(parameters.HostConfig.PortBindings.Where(p => p.Key != "22/tcp"), p => Assert.Equal("127.0.0.1", Assert.Single(p.Value).HostIP));
     }
 
     [Fact]
@@ -142,7 +140,6 @@ public sealed class WorkspaceContainerParametersTests
 
         Assert.Contains("env-0123abcd", text, StringComparison.Ordinal);
         Assert.DoesNotContain(Hash, text, StringComparison.Ordinal);
-        Assert.DoesNotContain("0123456789abcdef0123456789abcdef", text, StringComparison.Ordinal);
         Assert.DoesNotContain("code-server-secret", text, StringComparison.Ordinal);
     }
 
@@ -167,6 +164,6 @@ public sealed class WorkspaceContainerParametersTests
     {
         var options = new DockerRuntimeOptions();
         Assert.True(Validator.TryValidateObject(options, new ValidationContext(options), null, validateAllProperties: true));
-        Assert.Equal(("127.0.0.1", null, TimeSpan.FromSeconds(5)), (options.PublishAddress, options.Network, options.StopTimeout));
+        Assert.Equal(("127.0.0.1", "remotegpu-workspaces", TimeSpan.FromSeconds(5)), (options.PublishAddress, options.Network, options.StopTimeout));
     }
 }

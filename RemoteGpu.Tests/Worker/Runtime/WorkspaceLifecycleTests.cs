@@ -97,7 +97,51 @@ public sealed class WorkspaceLifecycleTests(DockerRuntimeFixture fixture, ITestO
     }
 
     [Fact]
-    public async Task NetworkMode_UpstreamIsTheContainerAddressOnTheSharedNetwork()
+    public async Task TheWorkspacesNetwork_IsMadeIsolated_NoWorkspaceReachesAnother_TheHostReachesBoth()
+    {
+        var network = $"remotegpu-test-{Guid.NewGuid():N}";
+        var runtime = new DockerWorkspaceRuntime(
+            fixture.Docker, Options.Create(new DockerRuntimeOptions { Network = network }), TimeProvider.System, NullLogger<DockerWorkspaceRuntime>.Instance);
+        var (a, _) = fixture.NewSpec();
+        var (b, _) = fixture.NewSpec();
+        try
+        {
+            await runtime.EnsureCreatedAsync(a, CancellationToken.None);
+            await runtime.EnsureCreatedAsync(b, CancellationToken.None);
+            var instanceA = await runtime.StartAsync(a.EnvironmentId, CancellationToken.None);
+            await runtime.StartAsync(b.EnvironmentId, CancellationToken.None);
+
+            var made = await fixture.Docker.Networks.InspectNetworkAsync(network);
+            Assert.Equal(("bridge", "false"), (made.Driver, made.Options["com.docker.network.bridge.enable_icc"]));
+            var addressOfA = (await fixture.Docker.Containers.InspectContainerAsync(instanceA.ContainerId)).NetworkSettings!.Networks![network].IPAddress;
+            Assert.False(string.IsNullOrEmpty(addressOfA));
+            await DockerRuntimeFixture.WaitForSshBannerAsync(a.SshHostPort);
+
+            // A's sshd listens (its own loopback answers), yet from B nothing of A answers.
+            Assert.Equal(0, (await runtime.ExecAsync(a.EnvironmentId, ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/22"], null, CancellationToken.None)).ExitCode);
+            foreach (var port in new[] { 22, 8888, 8080 })
+            {
+                var probe = await runtime.ExecAsync(b.EnvironmentId, ["timeout", "3", "bash", "-c", $"exec 3<>/dev/tcp/{addressOfA}/{port}"], null, CancellationToken.None);
+                Assert.NotEqual(0, probe.ExitCode);
+            }
+
+            // The edge's path, the host's loopback, still reaches A's Jupyter.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            await Poll.UntilAsync(
+                async () => await DockerRuntimeFixture.StatusAsync(http, $"{instanceA.JupyterUpstream}/jupyter/api/status") is HttpStatusCode.Forbidden or HttpStatusCode.OK,
+                DockerRuntimeFixture.JupyterTimeout,
+                "A's Jupyter answering the host on its loopback port");
+        }
+        finally
+        {
+            await runtime.RemoveAsync(a.EnvironmentId, CancellationToken.None);
+            await runtime.RemoveAsync(b.EnvironmentId, CancellationToken.None);
+            await fixture.Docker.Networks.DeleteNetworkAsync(network);
+        }
+    }
+
+    [Fact]
+    public async Task ANetworkThatLetsContainersTalk_IsRefused_NamingTheSetting_AndLeavesNothing()
     {
         var network = $"remotegpu-test-{Guid.NewGuid():N}";
         await fixture.Docker.Networks.CreateNetworkAsync(new NetworksCreateParameters { Name = network });
@@ -106,29 +150,14 @@ public sealed class WorkspaceLifecycleTests(DockerRuntimeFixture fixture, ITestO
         var (spec, _) = fixture.NewSpec();
         try
         {
-            await runtime.EnsureCreatedAsync(spec, CancellationToken.None);
-            var instance = await runtime.StartAsync(spec.EnvironmentId, CancellationToken.None);
+            var error = await Assert.ThrowsAsync<WorkspaceRuntimeException>(() => runtime.EnsureCreatedAsync(spec, CancellationToken.None));
 
-            Assert.Equal(spec.SshHostPort, instance.SshPort);
-            var inspected = await fixture.Docker.Containers.InspectContainerAsync(instance.ContainerId);
-            var address = inspected.NetworkSettings!.Networks![network].IPAddress;
-            Assert.Equal($"http://{address}:8888", instance.JupyterUpstream);
-            Assert.False(inspected.NetworkSettings.Ports!.ContainsKey("8888/tcp") && inspected.NetworkSettings.Ports["8888/tcp"] is { Count: > 0 });
-            var listed = Assert.Single(await runtime.ListManagedAsync(fixture.PlatformId, CancellationToken.None), listed => listed.EnvironmentId == spec.EnvironmentId);
-            Assert.Equal(instance.JupyterUpstream, listed.JupyterUpstream);
-            await DockerRuntimeFixture.WaitForSshBannerAsync(spec.SshHostPort);
-
-            // The host reaches its bridge networks, as a proxy inside the network would.
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            http.DefaultRequestHeaders.Authorization = new("token", spec.JupyterToken);
-            await Poll.UntilAsync(
-                async () => await DockerRuntimeFixture.StatusAsync(http, $"{instance.JupyterUpstream}/jupyter/api/status") == HttpStatusCode.OK,
-                DockerRuntimeFixture.JupyterTimeout,
-                "Jupyter answering on the network address");
+            Assert.Contains(network, error.Message, StringComparison.Ordinal);
+            Assert.Contains("Runtime:Docker:Network", error.Message, StringComparison.Ordinal);
+            await fixture.AssertNothingLeftAsync(spec.EnvironmentId);
         }
         finally
         {
-            await runtime.RemoveAsync(spec.EnvironmentId, CancellationToken.None);
             await fixture.Docker.Networks.DeleteNetworkAsync(network);
         }
     }

@@ -20,11 +20,13 @@ internal sealed partial record DockerRuntimeOptions : IValidatableObject
     public string PublishAddress { get; init; } = "127.0.0.1";
 
     /// <summary>
-    /// Null (default): Jupyter and code-server are published on the host's loopback at dynamic ports, for a proxy
-    /// on the same host. Set: workspaces join this existing Docker network and the proxy, inside it too, reaches
-    /// them at the container's address there; nothing but SSH is published.
+    /// The Docker network every workspace joins: a bridge with inter-container traffic off (created so when absent;
+    /// one that lets containers reach each other is refused). No workspace reaches another's sshd, Jupyter or
+    /// code-server, nor the platform's own containers on other bridges; Jupyter and code-server are published on the
+    /// host's loopback only, for the edge on the same host. Outbound traffic is allowed (package installs).
     /// </summary>
-    public string? Network { get; init; }
+    [Required]
+    public string Network { get; init; } = "remotegpu-workspaces";
 
     /// <summary>How long a stopping workspace gets after SIGTERM before SIGKILL.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
@@ -42,7 +44,7 @@ internal sealed partial record DockerRuntimeOptions : IValidatableObject
             yield return new ValidationResult(
                 $"{SectionName}:PublishAddress must be an IP address of the Docker host, such as 127.0.0.1 or 0.0.0.0.", [nameof(PublishAddress)]);
         }
-        if (Network is not null && !NetworkName().IsMatch(Network))
+        if (!NetworkName().IsMatch(Network ?? ""))
         {
             yield return new ValidationResult($"{SectionName}:Network must be a Docker network name.", [nameof(Network)]);
         }

@@ -26,7 +26,13 @@ internal sealed partial class DockerWorkspaceRuntime(
     private static readonly TimeSpan ExecExitPollInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan ExecExitTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The bridge driver's switch for traffic between containers on one network.</summary>
+    private const string InterContainerOption = "com.docker.network.bridge.enable_icc";
+
     private readonly DockerRuntimeOptions _options = options.Value;
+
+    /// <summary>Whether <see cref="DockerRuntimeOptions.Network"/> was found isolating; checked again after a failed create.</summary>
+    private volatile bool _networkChecked;
 
     public Task<WorkspaceInstance> EnsureCreatedAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
     {
@@ -147,6 +153,7 @@ internal sealed partial class DockerWorkspaceRuntime(
         }
 
         var exposedPorts = await ImageExposedPortsAsync(spec.Image, cancellationToken);
+        await EnsureNetworkAsync(cancellationToken);
         var volumeCreated = await EnsureVolumeAsync(spec, cancellationToken);
         string? containerId = null;
         try
@@ -169,6 +176,7 @@ internal sealed partial class DockerWorkspaceRuntime(
         }
         catch (Exception ex)
         {
+            _networkChecked = false;
             await RollBackAsync(spec.EnvironmentId, containerId, volumeCreated, ex);
             // The client reports every 404 of container creation as a missing image; a missing network is one too.
             if (ex is DockerImageNotFoundException { ResponseBody: { } body } && body.Contains("No such image", StringComparison.OrdinalIgnoreCase))
@@ -176,6 +184,61 @@ internal sealed partial class DockerWorkspaceRuntime(
                 throw new WorkspaceImageNotFoundException(spec.Image, ex);
             }
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The workspaces' network, made when absent: a bridge with inter-container traffic off, so no workspace reaches
+    /// another's services, and apart from the bridges of the platform's own containers (Docker drops traffic between
+    /// bridges). A network of that name that lets containers talk is refused rather than used.
+    /// </summary>
+    private async Task EnsureNetworkAsync(CancellationToken cancellationToken)
+    {
+        if (_networkChecked)
+        {
+            return;
+        }
+        var name = _options.Network;
+        var network = await FindNetworkAsync(name, cancellationToken);
+        if (network is null)
+        {
+            try
+            {
+                await docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
+                {
+                    Name = name,
+                    Driver = "bridge",
+                    Options = new Dictionary<string, string> { [InterContainerOption] = "false" },
+                    Labels = new Dictionary<string, string> { [WorkspaceLabels.Managed] = "true" },
+                }, cancellationToken);
+                LogNetworkCreated(logger, name);
+            }
+            catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Another worker made it first.
+            }
+            network = await FindNetworkAsync(name, cancellationToken) ?? throw new WorkspaceRuntimeException($"Docker network {name} vanished as it was created.");
+        }
+        if (network.Driver != "bridge" || network.Options?.TryGetValue(InterContainerOption, out var icc) != true || icc != "false")
+        {
+            throw new WorkspaceRuntimeException(
+                $"Docker network {name} lets containers reach each other (driver {network.Driver}, {InterContainerOption} not false): "
+                + $"no workspace is started on it. Remove it so that the worker makes it isolated, or name another with {DockerRuntimeOptions.SectionName}:Network.");
+        }
+        _networkChecked = true;
+    }
+
+    private async Task<NetworkResponse?> FindNetworkAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var network = await docker.Networks.InspectNetworkAsync(name, cancellationToken);
+            // Inspect also matches an id prefix: only the name counts.
+            return network.Name == name ? network : null;
+        }
+        catch (DockerNetworkNotFoundException)
+        {
+            return null;
         }
     }
 
@@ -408,7 +471,7 @@ internal sealed partial class DockerWorkspaceRuntime(
         var labels = container.Config?.Labels ?? new Dictionary<string, string>();
         var running = container.State is { Running: true };
         var published = running ? container.NetworkSettings?.Ports : null;
-        string? Upstream(string port) => running ? LoopbackUpstream(published, port) ?? NetworkUpstream(container, port) : null;
+        string? Upstream(string port) => running ? LoopbackUpstream(published, port) : null;
         return new WorkspaceInstance
         {
             EnvironmentId = labels.TryGetValue(WorkspaceLabels.EnvironmentId, out var environmentId) ? environmentId : "",
@@ -427,19 +490,10 @@ internal sealed partial class DockerWorkspaceRuntime(
         var labels = container.Labels ?? new Dictionary<string, string>();
         var state = ParseState(container.State);
         var ports = state == WorkspaceState.Running ? container.Ports ?? [] : [];
-        string? Upstream(string port)
-        {
-            var number = ContainerPortNumber(port);
-            if (ports.FirstOrDefault(p => p.PrivatePort == number && p.PublicPort is not null) is { } published)
-            {
-                return $"http://{FormatHost(published.IP)}:{published.PublicPort}";
-            }
-            return state == WorkspaceState.Running && _options.Network is { } network
-                && container.NetworkSettings?.Networks?.TryGetValue(network, out var endpoint) == true && !string.IsNullOrEmpty(endpoint.IPAddress)
-                && ports.Any(p => p.PrivatePort == number)
-                ? $"http://{FormatHost(endpoint.IPAddress)}:{number}"
+        string? Upstream(string port) =>
+            ports.FirstOrDefault(p => p.PrivatePort == ContainerPortNumber(port) && p.PublicPort is not null) is { } published
+                ? $"http://{FormatHost(published.IP)}:{published.PublicPort}"
                 : null;
-        }
         return new WorkspaceInstance
         {
             EnvironmentId = labels.TryGetValue(WorkspaceLabels.EnvironmentId, out var environmentId) ? environmentId : "",
@@ -456,15 +510,6 @@ internal sealed partial class DockerWorkspaceRuntime(
     private static string? LoopbackUpstream(IDictionary<string, IList<PortBinding>>? published, string port) =>
         published is not null && published.TryGetValue(port, out var bindings) && bindings?.FirstOrDefault() is { } binding
             ? $"http://{FormatHost(binding.HostIP)}:{binding.HostPort}"
-            : null;
-
-    /// <summary>Network mode: the container's address on the shared network, for a proxy inside that network.</summary>
-    private string? NetworkUpstream(ContainerInspectResponse container, string port) =>
-        _options.Network is { } network
-        && container.Config?.ExposedPorts?.ContainsKey(port) == true
-        && container.NetworkSettings?.Networks?.TryGetValue(network, out var endpoint) == true
-        && !string.IsNullOrEmpty(endpoint.IPAddress)
-            ? $"http://{FormatHost(endpoint.IPAddress)}:{ContainerPortNumber(port)}"
             : null;
 
     private static int? HostPort(IDictionary<string, IList<PortBinding>>? published, string port) =>
@@ -560,6 +605,9 @@ internal sealed partial class DockerWorkspaceRuntime(
         });
 
     private readonly record struct ExecOutput(string StandardOutput, string StandardError, bool Truncated);
+
+    [LoggerMessage(EventId = RuntimeEventIds.NetworkCreated, Level = LogLevel.Information, Message = "Created the workspaces' network {Network}, inter-container traffic off")]
+    private static partial void LogNetworkCreated(ILogger logger, string network);
 
     [LoggerMessage(EventId = RuntimeEventIds.WorkspaceCreated, Level = LogLevel.Information, Message = "Created the workspace container of {EnvironmentId} ({ContainerId}) from {Image}")]
     private static partial void LogCreated(ILogger logger, string environmentId, string containerId, string image);

@@ -14,7 +14,7 @@ internal static class WorkspaceContainerParameters
     public const string CodeServerPort = "8080/tcp";
     public const string WorkspacePath = "/workspace";
 
-    /// <summary>Where HTTP services are published in loopback mode: only a proxy on the same host reaches them.</summary>
+    /// <summary>Where HTTP services are published: only the edge on the same host reaches them, never another workspace.</summary>
     public const string LoopbackAddress = "127.0.0.1";
 
     /// <summary>The HTTP services, published only when the image declares them (EXPOSE): code-server is optional.</summary>
@@ -32,19 +32,18 @@ internal static class WorkspaceContainerParameters
         {
             [SshPort] = [new PortBinding { HostIP = options.PublishAddress, HostPort = spec.SshHostPort.ToString(CultureInfo.InvariantCulture) }],
         };
-        if (options.Network is null)
+        foreach (var port in httpPorts)
         {
-            foreach (var port in httpPorts)
-            {
-                // An empty host port: the engine picks a free one at each start.
-                portBindings[port] = [new PortBinding { HostIP = LoopbackAddress, HostPort = "" }];
-            }
+            // An empty host port: the engine picks a free one at each start.
+            portBindings[port] = [new PortBinding { HostIP = LoopbackAddress, HostPort = "" }];
         }
 
         var memoryBytes = spec.MemoryMb * 1024L * 1024L;
         var hostConfig = new HostConfig
         {
             PortBindings = portBindings,
+            // The isolated network (DockerRuntimeOptions.Network), never the engine's default bridge.
+            NetworkMode = options.Network,
             Mounts = [new Mount { Type = "volume", Source = WorkspaceLabels.VolumeName(spec.EnvironmentId), Target = WorkspacePath }],
             NanoCPUs = (long)decimal.Round(spec.CpuCores * 1_000_000_000m),
             Memory = memoryBytes,
@@ -54,10 +53,6 @@ internal static class WorkspaceContainerParameters
             // Docker's default capability set, unprivileged: sshd and the entrypoint need nothing more.
             Privileged = false,
         };
-        if (options.Network is { } network)
-        {
-            hostConfig.NetworkMode = network;
-        }
         if (spec.GpuDeviceIds.Count > 0)
         {
             // Explicit devices from the allocator, never "all": two workspaces must not share a GPU by accident.
@@ -91,7 +86,8 @@ internal static class WorkspaceContainerParameters
     /// Container environment variables are readable by whoever can call the engine's API (<c>docker inspect</c>;
     /// root on the host anyway) and by root inside the container, not by the workspace user: the entrypoint
     /// starts every user process with them removed. That is acceptable for what goes here: the password only as
-    /// its bcrypt hash; the Jupyter token and code-server password are secrets the edge holds and presents anyway.
+    /// its bcrypt hash; the code-server password is a secret the edge holds and presents anyway. The Jupyter token is
+    /// not here at all: the workspace gets only its hash, after each start (<see cref="JupyterCredential"/>).
     /// Handing them over by <c>docker exec</c> after start instead would cost a round trip on the start path and
     /// race the entrypoint's first start. Never put a secret in the command line (visible in <c>ps</c>).
     /// </remarks>
@@ -101,7 +97,6 @@ internal static class WorkspaceContainerParameters
         {
             $"REMOTEGPU_USER={spec.UserName}",
             $"REMOTEGPU_PASSWORD_HASH={spec.PasswordHash}",
-            $"REMOTEGPU_JUPYTER_TOKEN={spec.JupyterToken}",
         };
         if (!string.IsNullOrWhiteSpace(spec.AuthorizedKeys))
         {
