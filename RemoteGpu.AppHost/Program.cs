@@ -6,9 +6,10 @@ var settings = AppHostSettings.Read(builder);
 
 // Generated on first run and kept in the AppHost's user secrets; or set Parameters:admin-password.
 var adminPassword = builder.AddParameter("admin-password", new GenerateParameterDefault { MinLength = 16 }, secret: true, persist: true);
-var baseDomain = builder.AddParameter("base-domain", "localhost", publishValueAsDefault: true);
+// A parameter given a value ignores configuration: read Parameters:<name> first, so that run mode can set it too.
+var baseDomain = builder.AddParameter("base-domain", builder.Configuration["Parameters:base-domain"] ?? "localhost", publishValueAsDefault: true);
 // Environments on a domain of their own (env-<id>.<environment-domain>), the production recommendation; empty: under base-domain.
-var environmentDomain = builder.AddParameter("environment-domain", "", publishValueAsDefault: true);
+var environmentDomain = builder.AddParameter("environment-domain", builder.Configuration["Parameters:environment-domain"] ?? "", publishValueAsDefault: true);
 
 var postgres = builder.AddPostgres("postgres")
     .WithStandIn(StandInImages.Postgres, settings.StandInImages)

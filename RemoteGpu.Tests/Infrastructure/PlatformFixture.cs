@@ -33,6 +33,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>The Api's default; the rate-limit test walks up to it.</summary>
     public const int LoginAttemptsPerMinutePerAddress = 30;
 
+    private readonly string[] _arguments;
     private DistributedApplication? _app;
     private IHost? _secretsHost;
 
@@ -43,9 +44,24 @@ public sealed class PlatformFixture : IAsyncLifetime
     public string DbConnectionString { get; private set; } = null!;
     public string RedisConnectionString { get; private set; } = null!;
 
+    public PlatformFixture()
+        : this(environmentDomain: null)
+    {
+    }
+
+    /// <summary>A platform of a test's own; <paramref name="environmentDomain"/> sets <c>Platform:EnvironmentDomain</c>.</summary>
+    internal PlatformFixture(string? environmentDomain)
+    {
+        EnvironmentDomain = environmentDomain ?? "localhost";
+        _arguments = environmentDomain is null ? [] : ["--Parameters:environment-domain=" + environmentDomain];
+    }
+
+    /// <summary>Environments are <c>env-&lt;id&gt;.&lt;EnvironmentDomain&gt;</c>.</summary>
+    public string EnvironmentDomain { get; }
+
     public async Task InitializeAsync()
     {
-        var builder = await TestPlatform.CreateBuilderAsync(dashboard: false, "--Parameters:admin-password=" + AdminPassword);
+        var builder = await TestPlatform.CreateBuilderAsync(dashboard: false, ["--Parameters:admin-password=" + AdminPassword, .. _arguments]);
         (_app, StartedIn) = await TestPlatform.StartAsync(builder);
 
         ApiAddress = _app.GetEndpoint("api", "http");

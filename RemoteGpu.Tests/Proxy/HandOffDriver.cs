@@ -25,11 +25,13 @@ internal sealed class HandOffClient : IDisposable
     private static int _nextAddress;
     private readonly HttpClient _http;
     private readonly int _apiPort;
+    private readonly string _environmentDomain;
 
     public HandOffClient(PlatformFixture platform)
     {
         ProxyPort = platform.ProxyAddress.Port;
         _apiPort = platform.ApiAddress.Port;
+        _environmentDomain = platform.EnvironmentDomain;
         Cookies = new CookieContainer();
         _http = new HttpClient(new SocketsHttpHandler
         {
@@ -66,7 +68,7 @@ internal sealed class HandOffClient : IDisposable
     public Uri Platform(string pathAndQuery) => new($"http://localhost:{ProxyPort}{pathAndQuery}");
 
     /// <summary>An environment host through the edge.</summary>
-    public Uri Environment(string environmentId, string pathAndQuery) => new($"http://{environmentId}.localhost:{ProxyPort}{pathAndQuery}");
+    public Uri Environment(string environmentId, string pathAndQuery) => new($"http://{environmentId}.{_environmentDomain}:{ProxyPort}{pathAndQuery}");
 
     public Task<HttpResponseMessage> GetAsync(Uri url, string accept = BrowserAccept, string? cookieHeader = null)
     {
