@@ -2,6 +2,7 @@ using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using RemoteGpu.Api.Auditing;
+using RemoteGpu.Api.Identity;
 using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
@@ -55,15 +56,15 @@ internal static class UsersApi
     }
 
     public static Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> DisableUser(
-        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken) =>
-        SetDisabledAsync(id, true, context, db, audit, time, cancellationToken);
+        Guid id, HttpContext context, RemoteGpuDbContext db, UserSessions sessions, AuditLog audit, TimeProvider time, CancellationToken cancellationToken) =>
+        SetDisabledAsync(id, true, context, db, sessions, audit, time, cancellationToken);
 
     public static Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> EnableUser(
-        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken) =>
-        SetDisabledAsync(id, false, context, db, audit, time, cancellationToken);
+        Guid id, HttpContext context, RemoteGpuDbContext db, UserSessions sessions, AuditLog audit, TimeProvider time, CancellationToken cancellationToken) =>
+        SetDisabledAsync(id, false, context, db, sessions, audit, time, cancellationToken);
 
     private static async Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> SetDisabledAsync(
-        Guid id, bool disabled, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, bool disabled, HttpContext context, RemoteGpuDbContext db, UserSessions sessions, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         if (disabled && id == context.User.UserId())
         {
@@ -84,6 +85,11 @@ internal static class UsersApi
         }
         await audit.WriteAsync(disabled ? AuditActions.UserDisable : AuditActions.UserEnable, true, cancellationToken,
             target: ("user", user.Id.ToString()), details: new { user_name = user.UserName });
+        if (disabled)
+        {
+            // The stamp has ended them already; their rows say so too, and the edge hears it per session.
+            await sessions.EndAllAsync(user.Id, SessionEndReasons.UserDisabled, cancellationToken);
+        }
         return TypedResults.Ok(UserResponse.From(user));
     }
 }
