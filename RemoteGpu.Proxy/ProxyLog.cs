@@ -43,4 +43,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Refused a cross-origin {Method} on {EnvironmentId} from {Origin}")]
     public static partial void CrossOriginRefused(ILogger logger, string method, string environmentId, string origin);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Recording the last use of session {SessionId}… failed")]
+    public static partial void SessionTouchFailed(ILogger logger, Exception exception, string sessionId);
 }

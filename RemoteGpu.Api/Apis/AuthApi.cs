@@ -66,7 +66,8 @@ internal static class AuthApi
 
     /// <summary>
     /// The one sign-in routine behind <c>POST /api/auth/login</c> and the sign-in page: lockout, bcrypt
-    /// (as slow for unknown names), the second factor, disabled accounts, audit, and the session cookie.
+    /// (as slow for unknown names), the second factor, disabled accounts, audit, and the session: its row
+    /// (<see cref="UserSessions"/>) and the cookie that names it.
     /// The per-address rate limit sits on both endpoints. <paramref name="request"/> is already validated.
     /// </summary>
     public static async Task<LoginOutcome> SignInAsync(LoginRequest request, AuthServices services, CancellationToken cancellationToken)
@@ -119,17 +120,31 @@ internal static class AuthApi
         await services.Db.Users.Where(u => u.Id == user.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(u => u.LastLoginAt, user.LastLoginAt), cancellationToken);
         var enrolmentRequired = !user.TotpEnabled && services.Security.Value.RequiresTwoFactor(user.Role);
-        var principal = PlatformClaims.Create(user, CookieAuthenticationDefaults.AuthenticationScheme, method, enrolmentRequired);
-        await services.Http.HttpContext!.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
+        var context = services.Http.HttpContext!;
+        var sessionId = services.Sessions.Start(user.Id, method, context);
+        await services.Db.SaveChangesAsync(cancellationToken);
+        var principal = PlatformClaims.Create(user, CookieAuthenticationDefaults.AuthenticationScheme, method, enrolmentRequired, sessionId);
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
         await services.Audit.WriteAsync(AuditActions.Login, true, cancellationToken,
             target: ("user", user.Id.ToString()), details: new { method }, actor: (user.Id, user.UserName));
 
         return new LoginOutcome(user, enrolmentRequired);
     }
 
-    public static async Task<NoContent> Logout(HttpContext context, AuditLog audit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends the caller's session on the server, not only in this browser: the cookie, replayed, is refused
+    /// from now on, and so is every environment cookie handed off from it (issue 21, finding 5). An API
+    /// token is no session: it stays good.
+    /// </summary>
+    public static async Task<NoContent> Logout(HttpContext context, UserSessions sessions, AuditLog audit, CancellationToken cancellationToken)
     {
-        await audit.WriteAsync(AuditActions.Logout, true, cancellationToken);
+        var session = context.User.Session();
+        if (session is { } sessionId)
+        {
+            await sessions.EndAsync(context.User.UserId(), sessionId, SessionEndReasons.Logout, cancellationToken);
+        }
+        await audit.WriteAsync(AuditActions.Logout, true, cancellationToken,
+            target: session is { } ended ? ("session", UserSession.ShortId(ended)) : null);
         await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return TypedResults.NoContent();
     }
@@ -158,7 +173,8 @@ internal static class AuthApi
         context.Response.Headers.CacheControl = "no-store";
 
         var caller = context.User;
-        if (caller.Identity?.IsAuthenticated != true || caller.Stamp() is not { } stamp)
+        // Only a browser's session is handed off (an API token has none): the environment cookie is part of it.
+        if (caller.Identity?.IsAuthenticated != true || caller.Stamp() is not { } stamp || caller.Session() is not { } sessionId)
         {
             var again = $"{EnvironmentTicket.HandOffPath}?environment={environment}&return_url={Uri.EscapeDataString(returnPath)}";
             return TypedResults.Redirect($"{LoginPage.Path}?return_url={Uri.EscapeDataString(again)}");
@@ -181,7 +197,7 @@ internal static class AuthApi
 
         var method = caller.FindFirstValue(PlatformClaims.AuthenticationMethod) ?? "pwd";
         var handOff = new EnvironmentTicket(caller.UserId(), caller.Identity.Name ?? string.Empty,
-            caller.FindFirstValue(ClaimTypes.Role) ?? Roles.User, stamp, environment, method);
+            caller.FindFirstValue(ClaimTypes.Role) ?? Roles.User, stamp, environment, method, sessionId);
         var ticket = await handOff.IssueAsync(services.Redis.GetDatabase());
         await services.Audit.WriteAsync(AuditActions.EnvironmentSession, true, cancellationToken,
             target: ("environment", environment), details: new { method });
@@ -249,6 +265,7 @@ internal static class AuthApi
 
 internal sealed record AuthServices(
     RemoteGpuDbContext Db,
+    UserSessions Sessions,
     LoginThrottle Throttle,
     TwoFactor TwoFactor,
     AuditLog Audit,

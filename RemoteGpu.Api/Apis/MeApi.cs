@@ -13,7 +13,7 @@ using User = RemoteGpu.Core.Identity.User;
 
 namespace RemoteGpu.Api.Apis;
 
-/// <summary>The caller's own account: profile, password, API tokens and second factor.</summary>
+/// <summary>The caller's own account: profile, password, sessions, API tokens and second factor.</summary>
 internal static class MeApi
 {
     public static IEndpointRouteBuilder MapMeApi(this IEndpointRouteBuilder app)
@@ -30,6 +30,13 @@ internal static class MeApi
         me.MapGet("/tokens", ListTokens).WithName("ListTokens");
         me.MapPost("/tokens", CreateToken).Validate<CreateTokenRequest>().WithName("CreateToken");
         me.MapDelete("/tokens/{id:guid}", RevokeToken).WithName("RevokeToken");
+        me.MapGet("/sessions", ListSessions)
+            .WithName("ListSessions")
+            .WithSummary("The caller's live sessions (browsers signed in), the caller's own marked current.");
+        me.MapDelete("/sessions/{id:guid}", EndSession)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("EndSession")
+            .WithSummary("Ends one of the caller's sessions, and every environment session handed off from it; ending the current one is a logout.");
         return app;
     }
 
@@ -42,7 +49,7 @@ internal static class MeApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ChangePassword(
-        ChangePasswordRequest request, HttpContext context, RemoteGpuDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        ChangePasswordRequest request, HttpContext context, RemoteGpuDbContext db, UserSessions sessions, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var user = await db.Users.SingleAsync(u => u.Id == context.User.UserId(), cancellationToken);
         if (!PasswordHasher.Verify(request.CurrentPassword!, user.PasswordHash))
@@ -56,12 +63,15 @@ internal static class MeApi
         user.UpdatedAt = time.GetUtcNow();
         await audit.WriteAsync(AuditActions.PasswordChange, true, cancellationToken, target: ("user", user.Id.ToString()));
 
-        // Every other session and token is void now; this one carries on under the new stamp.
+        // Every other session and token is void now (the stamp), and the sessions say so in their list;
+        // this one carries on under the new stamp.
+        var current = context.User.Session();
+        await sessions.EndAllAsync(user.Id, SessionEndReasons.PasswordChanged, cancellationToken, except: current);
         if (context.User.Identity?.AuthenticationType == CookieAuthenticationDefaults.AuthenticationScheme)
         {
             var method = context.User.FindFirst(PlatformClaims.AuthenticationMethod)?.Value ?? "pwd";
             await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-                PlatformClaims.Create(user, CookieAuthenticationDefaults.AuthenticationScheme, method, enrolmentRequired: false));
+                PlatformClaims.Create(user, CookieAuthenticationDefaults.AuthenticationScheme, method, enrolmentRequired: false, current));
         }
         return TypedResults.NoContent();
     }
@@ -75,6 +85,35 @@ internal static class MeApi
             .Select(t => new TokenResponse(t.Id, t.Name, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, null))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(tokens);
+    }
+
+    public static async Task<Ok<List<SessionResponse>>> ListSessions(HttpContext context, UserSessions sessions, CancellationToken cancellationToken)
+    {
+        var current = context.User.Session();
+        var live = await sessions.ListLiveAsync(context.User.UserId(), cancellationToken);
+        return TypedResults.Ok(live.Select(s => SessionResponse.From(s, s.Id == current)).ToList());
+    }
+
+    /// <summary>
+    /// Ends one of the caller's own sessions: its cookie, and the environment cookies handed off from it, are
+    /// refused from the next request on. Someone else's session and one that does not exist (or has ended) get
+    /// the same 404. Ending the current session is a logout.
+    /// </summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> EndSession(
+        Guid id, HttpContext context, UserSessions sessions, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var current = context.User.Session() == id;
+        if (!await sessions.EndAsync(context.User.UserId(), id, current ? SessionEndReasons.Logout : SessionEndReasons.Revoked, cancellationToken))
+        {
+            return AuthApi.Problem(StatusCodes.Status404NotFound, "No such session", "None of your live sessions has this id.");
+        }
+        await audit.WriteAsync(AuditActions.SessionEnd, true, cancellationToken,
+            target: ("session", UserSession.ShortId(id)), details: new { current });
+        if (current)
+        {
+            await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        }
+        return TypedResults.NoContent();
     }
 
     public static async Task<Created<TokenResponse>> CreateToken(
@@ -160,9 +199,9 @@ internal static class MeApi
         }));
         await audit.WriteAsync(AuditActions.TotpConfirm, true, cancellationToken, target: ("user", user.Id.ToString()));
 
-        // The enrolment this session was held back for is done: lift the restriction now.
+        // The enrolment this session was held back for is done: lift the restriction now, in the same session.
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-            PlatformClaims.Create(user, CookieAuthenticationDefaults.AuthenticationScheme, "pwd+otp", enrolmentRequired: false));
+            PlatformClaims.Create(user, CookieAuthenticationDefaults.AuthenticationScheme, "pwd+otp", enrolmentRequired: false, context.User.Session()));
         return TypedResults.Ok(new RecoveryCodesResponse(codes));
     }
 
@@ -194,6 +233,13 @@ internal sealed record MeResponse(Guid Id, string UserName, string Role, bool Di
 {
     public static MeResponse From(User user, bool enrolmentRequired) =>
         new(user.Id, user.UserName, user.Role, user.IsDisabled, user.TotpEnabled, enrolmentRequired, user.CreatedAt, user.LastLoginAt);
+}
+
+internal sealed record SessionResponse(
+    Guid Id, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, string Method, string? Address, string? UserAgent, bool Current)
+{
+    public static SessionResponse From(UserSession session, bool current) =>
+        new(session.Id, session.CreatedAt, session.LastSeenAt, session.Method, session.Address, session.UserAgent, current);
 }
 
 internal sealed record TokenResponse(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, string? Token);

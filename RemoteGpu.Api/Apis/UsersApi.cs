@@ -2,6 +2,7 @@ using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using RemoteGpu.Api.Auditing;
+using RemoteGpu.Api.Identity;
 using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Identity;
@@ -56,15 +57,15 @@ internal static class UsersApi
     }
 
     public static Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> DisableUser(
-        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken) =>
-        SetDisabledAsync(id, true, context, db, audit, queue, time, cancellationToken);
+        Guid id, HttpContext context, RemoteGpuDbContext db, UserSessions sessions, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken) =>
+        SetDisabledAsync(id, true, context, db, sessions, audit, queue, time, cancellationToken);
 
     public static Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> EnableUser(
-        Guid id, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken) =>
-        SetDisabledAsync(id, false, context, db, audit, queue, time, cancellationToken);
+        Guid id, HttpContext context, RemoteGpuDbContext db, UserSessions sessions, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken) =>
+        SetDisabledAsync(id, false, context, db, sessions, audit, queue, time, cancellationToken);
 
     private static async Task<Results<Ok<UserResponse>, NotFound, ProblemHttpResult>> SetDisabledAsync(
-        Guid id, bool disabled, HttpContext context, RemoteGpuDbContext db, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, bool disabled, HttpContext context, RemoteGpuDbContext db, UserSessions sessions, AuditLog audit, ProvisioningQueue queue, TimeProvider time, CancellationToken cancellationToken)
     {
         if (disabled && id == context.User.UserId())
         {
@@ -87,6 +88,8 @@ internal static class UsersApi
             target: ("user", user.Id.ToString()), details: new { user_name = user.UserName });
         if (disabled)
         {
+            // The stamp has ended them already; their rows say so too, and the edge hears it per session.
+            await sessions.EndAllAsync(user.Id, SessionEndReasons.UserDisabled, cancellationToken);
             // Environments shared with the user get a new Jupyter token, voiding any copy they kept.
             var now = time.GetUtcNow();
             await CredentialRenewal.RenewAsync(db, queue,

@@ -49,6 +49,9 @@ internal static class AuditActions
 {
     public const string Login = "auth.login";
     public const string Logout = "auth.logout";
+
+    /// <summary>A user ended one of their sessions from its list (<c>DELETE /api/me/sessions/{id}</c>).</summary>
+    public const string SessionEnd = "auth.session_end";
     public const string EnvironmentSession = "auth.environment_session";
     public const string PasswordChange = "user.password_change";
     public const string UserCreate = "user.create";

@@ -41,6 +41,7 @@ internal static class ApplicationServiceExtensions
         builder.AddPlatformAuthentication();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddScoped<UserSessions>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<TwoFactor>();
         builder.Services.AddLoginRateLimit();

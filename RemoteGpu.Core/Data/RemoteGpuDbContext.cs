@@ -21,6 +21,7 @@ public sealed class RemoteGpuDbContext(DbContextOptions<RemoteGpuDbContext> opti
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<SshKey> SshKeys => Set<SshKey>();
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
     public DbSet<EnvironmentGrant> EnvironmentGrants => Set<EnvironmentGrant>();
     public DbSet<WorkspaceImage> Images => Set<WorkspaceImage>();
     public DbSet<PortAllocation> PortAllocations => Set<PortAllocation>();

@@ -13,9 +13,12 @@ namespace RemoteGpu.Core.Identity;
 /// <c>env-&lt;id&gt;.&lt;domain&gt;</c> redeems it once (GETDEL) within <see cref="Lifetime"/> and sets its own
 /// host-only cookie (<see cref="PlatformAuthentication.EnvironmentScheme"/>). It works where the platform
 /// cookie cannot reach the environment host (<c>localhost</c>), and everywhere else the same way.
-/// Redis keeps what the ticket stands for under a hash of it, never the ticket itself.
+/// Redis keeps what the ticket stands for under a hash of it, never the ticket itself. The environment
+/// cookie belongs to the same server-side session as the platform cookie it came from (<see cref="SessionId"/>):
+/// when that session ends, so does it.
 /// </summary>
-public sealed record EnvironmentTicket(Guid UserId, string UserName, string Role, Guid SecurityStamp, string EnvironmentId, string Method)
+public sealed record EnvironmentTicket(
+    Guid UserId, string UserName, string Role, Guid SecurityStamp, string EnvironmentId, string Method, Guid SessionId)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
 
@@ -68,7 +71,7 @@ public sealed record EnvironmentTicket(Guid UserId, string UserName, string Role
     {
         var principal = PlatformClaims.Create(
             new UserCredentialState(UserId, UserName, Role, SecurityStamp, IsDisabled: false),
-            PlatformAuthentication.EnvironmentScheme, Method, enrolmentRequired: false);
+            PlatformAuthentication.EnvironmentScheme, Method, enrolmentRequired: false, SessionId);
         ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(PlatformAuthentication.EnvironmentClaim, EnvironmentId));
         return principal;
     }

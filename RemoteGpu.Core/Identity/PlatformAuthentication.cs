@@ -66,17 +66,46 @@ public static class PlatformAuthentication
 
     /// <summary>
     /// Every cookie scheme's check on each request: the session's user is still enabled and its security
-    /// stamp still current; otherwise the cookie is rejected and deleted.
+    /// stamp still current, and the server-side session the cookie names has not ended; otherwise the
+    /// cookie is rejected and deleted. A live session records the request as its last seen, at most once
+    /// per <see cref="SecurityOptions.SessionTouchInterval"/>.
     /// </summary>
     private static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var store = context.HttpContext.RequestServices.GetRequiredService<ICredentialStore>();
-        if (!await IsCurrentAsync(store, context.Principal!, context.HttpContext.RequestAborted))
+        var services = context.HttpContext.RequestServices;
+        var store = services.GetRequiredService<ICredentialStore>();
+        var cancellationToken = context.HttpContext.RequestAborted;
+        if (!await IsCurrentAsync(store, context.Principal!, cancellationToken)
+            || await FindLiveSessionAsync(store, context.Principal!, cancellationToken) is not { } session)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(context.Scheme.Name);
+            return;
         }
+
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (session.IsDueForTouch(now, services.GetRequiredService<IOptions<SecurityOptions>>().Value.SessionTouchInterval))
+        {
+            await store.TouchSessionAsync(session, now, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The server-side session a cookie's principal names, when it is the principal's user's and has not
+    /// ended; null otherwise, and always for a principal without one (an API token, a cookie from before
+    /// sessions were recorded).
+    /// </summary>
+    public static async ValueTask<SessionState?> FindLiveSessionAsync(ICredentialStore store, ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(principal);
+        return principal.Session() is { } sessionId
+            && Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId)
+            && await store.FindSessionAsync(sessionId, cancellationToken) is { } session
+            && session.Accepts(userId)
+                ? session
+                : null;
     }
 
     /// <summary>

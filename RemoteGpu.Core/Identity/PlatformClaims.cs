@@ -13,13 +13,19 @@ public static class PlatformClaims
     /// <summary>How the caller authenticated: <c>pwd</c>, <c>pwd+otp</c>, <c>pwd+recovery</c> or <c>token</c>.</summary>
     public const string AuthenticationMethod = "amr";
 
-    public static ClaimsPrincipal Create(User user, string scheme, string method, bool enrolmentRequired)
+    /// <summary>
+    /// The server-side session (<see cref="UserSession"/>) a cookie belongs to, the platform's and every environment
+    /// cookie handed off from it alike; a cookie without one is not accepted. API tokens have none.
+    /// </summary>
+    public const string SessionId = "remotegpu:sid";
+
+    public static ClaimsPrincipal Create(User user, string scheme, string method, bool enrolmentRequired, Guid? sessionId = null)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return Create(new UserCredentialState(user.Id, user.UserName, user.Role, user.SecurityStamp, user.IsDisabled), scheme, method, enrolmentRequired);
+        return Create(new UserCredentialState(user.Id, user.UserName, user.Role, user.SecurityStamp, user.IsDisabled), scheme, method, enrolmentRequired, sessionId);
     }
 
-    public static ClaimsPrincipal Create(UserCredentialState user, string scheme, string method, bool enrolmentRequired)
+    public static ClaimsPrincipal Create(UserCredentialState user, string scheme, string method, bool enrolmentRequired, Guid? sessionId = null)
     {
         ArgumentNullException.ThrowIfNull(user);
         var claims = new List<Claim>
@@ -30,6 +36,10 @@ public static class PlatformClaims
             new(SecurityStamp, user.SecurityStamp.ToString()),
             new(AuthenticationMethod, method),
         };
+        if (sessionId is { } session)
+        {
+            claims.Add(new Claim(SessionId, session.ToString()));
+        }
         if (enrolmentRequired)
         {
             claims.Add(new Claim(TwoFactorEnrolmentRequired, "true"));
@@ -47,4 +57,8 @@ public static class PlatformClaims
 
     public static Guid? Stamp(this ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(SecurityStamp), out var stamp) ? stamp : null;
+
+    /// <summary>The server-side session a cookie belongs to; null for an API token (or a cookie from before sessions, which is refused).</summary>
+    public static Guid? Session(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(SessionId), out var session) ? session : null;
 }

@@ -35,6 +35,13 @@ public sealed record SecurityOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(12);
 
+    /// <summary>
+    /// How stale a session's last-seen time may get: a request records itself at most this often per session,
+    /// not on every request (one write per interval, not per request).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan SessionTouchInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     public bool RequiresTwoFactor(string role) => TwoFactor switch
     {
         TwoFactorPolicy.All => true,

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Identity;
 using RemoteGpu.Proxy.Edge;
 using RemoteGpu.Proxy.Identity;
 
@@ -10,7 +11,8 @@ namespace RemoteGpu.Proxy.Routing;
 /// <summary>
 /// Keeps <see cref="RouteTable"/> and the <see cref="CachedCredentialStore"/> in step with Postgres
 /// (DESIGN.md §7): <c>LISTEN remotegpu_environments</c> (environments, access rows and grants) for
-/// single-host updates within milliseconds, <c>LISTEN remotegpu_users</c> for users and tokens, and a
+/// single-host updates within milliseconds, <c>LISTEN remotegpu_users</c> for users and tokens,
+/// <c>LISTEN remotegpu_sessions</c> for sessions that end (logout, revoked, disabled user), and a
 /// full load after every (re)connection and on an interval as the safety net. A failed load keeps the
 /// last good table; a lost listening connection is re-opened with backoff. One loop applies every
 /// change, in order.
@@ -25,6 +27,7 @@ internal sealed class RouteTableLoader(
 {
     public const string Channel = "remotegpu_environments";
     public const string UsersChannel = "remotegpu_users";
+    public const string SessionsChannel = "remotegpu_sessions";
 
     private const string SelectRoutes = """
         SELECT e.id, e.status, e.owner_id, a.jupyter_upstream, a.code_server_upstream, a.jupyter_token_protected,
@@ -73,11 +76,11 @@ internal sealed class RouteTableLoader(
                 // the connect timeout against a Postgres that has gone (DCP stops Postgres and the edge together).
                 await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).AsTask().WaitAsync(cancellationToken);
                 connection.Notification += (_, e) => _changes.Writer.TryWrite(new Change(e.Channel, e.Payload));
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {UsersChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {UsersChannel}; LISTEN {SessionsChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(cancellationToken);
                 }
-                ProxyLog.Listening(logger, $"{Channel}, {UsersChannel}");
+                ProxyLog.Listening(logger, $"{Channel}, {UsersChannel}, {SessionsChannel}");
                 backoff = TimeSpan.FromMilliseconds(200);
 
                 // Listening first, then loading: no change can fall between the two.
@@ -127,6 +130,9 @@ internal sealed class RouteTableLoader(
                         case UsersChannel when Guid.TryParse(change.Id, out var userId):
                             await credentials.RefreshUserAsync(userId, cancellationToken);
                             break;
+                        case SessionsChannel when Guid.TryParse(change.Id, out var sessionId):
+                            await credentials.RefreshSessionAsync(sessionId, cancellationToken);
+                            break;
                         case Channel:
                             await LoadOneAsync(change.Id!, cancellationToken);
                             break;
@@ -135,7 +141,7 @@ internal sealed class RouteTableLoader(
                 catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
                 {
                     // The last good table stays; the reconnection (or the next interval) reloads everything.
-                    ProxyLog.LoadFailed(logger, ex, change.Id ?? "*", table.Count);
+                    ProxyLog.LoadFailed(logger, ex, change.LogKey, table.Count);
                 }
             }
         }
@@ -198,5 +204,13 @@ internal sealed class RouteTableLoader(
     private readonly record struct Change(string? Channel, string? Id)
     {
         public static Change Everything => default;
+
+        /// <summary>What a log may say of it: a session id only in part.</summary>
+        public string LogKey => Channel switch
+        {
+            null => "*",
+            SessionsChannel => "session " + (Guid.TryParse(Id, out var session) ? UserSession.ShortId(session) : "?"),
+            _ => Id ?? "?",
+        };
     }
 }

@@ -5,14 +5,15 @@ namespace RemoteGpu.Tests.Api;
 
 /// <summary>
 /// A full identity run — login, failed logins, token, TOTP enrolment and recovery codes, password
-/// change — then every line every service printed is searched for each secret that went by.
+/// change, sessions listed and ended — then every line every service printed is searched for each secret
+/// that went by (a session id counts: it is shown whole only to its user).
 /// </summary>
 [Collection(PlatformCollection.Name)]
 [Trait("Category", "E2E")]
 public sealed class SecretsInLogsTests(PlatformFixture platform)
 {
     [Fact]
-    public async Task NoPasswordTokenTotpSecretOrRecoveryCode_AppearsInAnyLog()
+    public async Task NoPasswordTokenTotpSecretRecoveryCodeSessionIdOrCookie_AppearsInAnyLog()
     {
         var user = await platform.CreateUserAsync();
         var secrets = new List<string> { user.Password, PlatformFixture.AdminPassword };
@@ -35,6 +36,15 @@ public sealed class SecretsInLogsTests(PlatformFixture platform)
         const string NewPassword = "Rotated-pass-987";
         Assert.Equal(HttpStatusCode.NoContent, (await user.Client.PostAsync("/api/me/password", new { current_password = user.Password, new_password = NewPassword })).StatusCode);
         secrets.Add(NewPassword);
+
+        secrets.Add(user.Client.Cookies.GetCookies(platform.ApiAddress)["remotegpu_session"]!.Value);
+        using var third = platform.CreateApiClient();
+        Assert.Equal(HttpStatusCode.OK, (await third.LoginAsync(user.UserName, NewPassword, recoveryCodes[1])).StatusCode);
+        var sessions = (await ApiClient.ReadAsync(await user.Client.GetAsync("/api/me/sessions"))).EnumerateArray()
+            .Select(s => s.GetProperty("id").GetGuid()).ToList();
+        Assert.Equal(2, sessions.Count);
+        secrets.AddRange(sessions.SelectMany(id => new[] { id.ToString(), id.ToString("N") }));
+        Assert.Equal(HttpStatusCode.NoContent, (await third.PostAsync("/api/auth/logout")).StatusCode);
 
         var logs = await platform.AllLogsAsync();
         Assert.NotEmpty(logs);

@@ -81,6 +81,18 @@ internal sealed class HandOffClient : IDisposable
         return _http.SendAsync(request);
     }
 
+    /// <summary>A POST without a body, as a page's script would send it (no Origin: same-origin fetches may omit it).</summary>
+    public Task<HttpResponseMessage> PostAsync(Uri url, string accept = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url);
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        return _http.SendAsync(request);
+    }
+
+    /// <summary>The platform cookie in the jar, as a replayable <c>Cookie</c> header; null when there is none.</summary>
+    public string? PlatformCookieHeader() =>
+        Cookies.GetCookies(Platform("/"))["remotegpu_session"]?.Value is { } value ? "remotegpu_session=" + value : null;
+
     /// <summary>
     /// Signs in straight at the Api (under a client address of its own, so that the edge's shared loopback
     /// address keeps its login budget): the cookie lands on <c>localhost</c>, which every port shares.

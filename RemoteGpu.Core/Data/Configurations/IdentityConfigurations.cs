@@ -45,3 +45,21 @@ internal sealed class SshKeyConfiguration : IEntityTypeConfiguration<SshKey>
         builder.HasOne<User>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class UserSessionConfiguration : IEntityTypeConfiguration<UserSession>
+{
+    public void Configure(EntityTypeBuilder<UserSession> builder)
+    {
+        builder.ToTable("user_sessions");
+        builder.HasKey(s => s.Id);
+        // Random ids: the database must not make them up (nor make them sequential).
+        builder.Property(s => s.Id).ValueGeneratedNever();
+        builder.Property(s => s.Method).HasMaxLength(UserSession.MethodLength);
+        builder.Property(s => s.Address).HasMaxLength(UserSession.AddressLength);
+        builder.Property(s => s.UserAgent).HasMaxLength(UserSession.UserAgentLength);
+        builder.Property(s => s.EndedReason).HasMaxLength(32);
+        // A user's live sessions are listed, and all ended at once when the user is disabled.
+        builder.HasIndex(s => s.UserId).HasFilter("ended_at IS NULL");
+        builder.HasOne<User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
