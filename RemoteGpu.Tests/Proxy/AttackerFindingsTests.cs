@@ -151,6 +151,35 @@ public sealed partial class AttackerFindingsTests(PlatformFixture platform, ITes
         }
     }
 
+    /// <summary>Finding 1: a grant that simply expires ends its holder's copy of the token too (the reconciler notices).</summary>
+    [Fact]
+    public async Task Finding1_WhenAGrantExpires_TheTokenItsHolderCouldHaveSeenIsReplaced()
+    {
+        var owner = await platform.CreateUserAsync();
+        var grantee = await platform.CreateUserAsync();
+        var ownerBearer = await EdgeDriver.CreateTokenAsync(owner.Client);
+        var id = await RunningEnvironmentAsync(owner, ownerBearer);
+        try
+        {
+            var expiresAt = DateTimeOffset.UtcNow.AddSeconds(5);
+            using (var granted = await owner.Client.PostAsync($"/api/environments/{id}/grants", new { user_name = grantee.UserName, expires_at = expiresAt }))
+            {
+                Assert.Equal(HttpStatusCode.Created, granted.StatusCode);
+            }
+            var seen = await platform.JupyterTokenAsync(id);
+
+            await Poll.UntilAsync(async () => await platform.JupyterTokenAsync(id) != seen, TimeSpan.FromSeconds(90), "a new Jupyter token after the grant expired");
+            var access = await AccessRowAsync(platform, id);
+            Assert.True(access.JupyterTokenIssuedAt >= expiresAt, $"issued {access.JupyterTokenIssuedAt:O}, before the expiry {expiresAt:O}");
+            Assert.Equal(HttpStatusCode.Forbidden, await JupyterStatusAsync(access.JupyterUpstream!, seen));
+            await _edge.WaitForAsync(id, "/jupyter/api/status", ownerBearer, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await DeleteEnvironmentAsync(owner, id);
+        }
+    }
+
     private static async Task<HttpStatusCode> JupyterStatusAsync(string upstream, string token)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
