@@ -257,17 +257,18 @@ public sealed partial class AttackerFindingsTests(PlatformFixture platform, ITes
         var proxyPid = ProcessTree.ChildrenOf(platform.App.Snapshot("proxy").ProcessId()).Single();
         var before = ResidentMegabytes(proxyPid);
         var peak = before;
-        using var sampling = new CancellationTokenSource();
+        // A sample every 50 ms until the download ends (disposing the timer ends the loop).
+        var sampling = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
         var sampler = Task.Run(async () =>
         {
-            while (!sampling.IsCancellationRequested)
+            do
             {
                 peak = Math.Max(peak, ResidentMegabytes(proxyPid));
-                await Task.Delay(TimeSpan.FromMilliseconds(50));
             }
+            while (await sampling.WaitForNextTickAsync());
         });
         Assert.Equal(Size, await DownloadAsync(id, bearer));
-        await sampling.CancelAsync();
+        sampling.Dispose();
         await sampler;
         output.WriteLine($"The Proxy's resident memory: {before:F0} MB before, at most {peak:F0} MB during a 1 GB download");
         Assert.True(peak - before <= 50, $"The Proxy grew by {peak - before:F0} MB while streaming 1 GB.");

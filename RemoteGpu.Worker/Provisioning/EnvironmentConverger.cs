@@ -86,7 +86,6 @@ internal sealed partial class EnvironmentConverger(
         }
         var access = environment.Access ?? throw new InvalidOperationException($"{environment.Id} has no access info.");
 
-        // Every (re)start gets a new Jupyter token: the entrypoint voids the last one at each start.
         var starting = environment.Status != EnvironmentStatus.Running;
         if (starting)
         {
@@ -112,6 +111,7 @@ internal sealed partial class EnvironmentConverger(
 
         await ssh.WaitUntilReadyAsync(instance.SshPort ?? access.SshPort!.Value, SshReadyTimeout, cancellationToken);
 
+        var renewed = false;
         if (access.AppliedCredentialsVersion == 0)
         {
             // A new container started with the current hash and keys in its environment.
@@ -120,9 +120,11 @@ internal sealed partial class EnvironmentConverger(
         else if (access.AppliedCredentialsVersion < access.CredentialsVersion)
         {
             await ApplyCredentialsAsync(environment, access, cancellationToken);
-            starting = true; // a revocation bumps the version: whoever held the old token loses it
+            renewed = true;
         }
-        if (starting || access.JupyterTokenProtected is null || await GrantExpiredSinceAsync(environment.Id, access.JupyterTokenIssuedAt, cancellationToken))
+        // A new Jupyter token after every start (the entrypoint voided the last one) and every renewal (a revocation
+        // among them), and once a grant expired: whoever held the old token loses it.
+        if (starting || renewed || access.JupyterTokenProtected is null || await GrantExpiredSinceAsync(environment.Id, access.JupyterTokenIssuedAt, cancellationToken))
         {
             await RotateJupyterTokenAsync(environment.Id, access, cancellationToken);
         }
