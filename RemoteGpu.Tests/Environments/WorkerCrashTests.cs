@@ -54,7 +54,8 @@ public sealed class WorkerCrashTests(PlatformFixture platform) : IAsyncLifetime
 
             var started = await platform.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StartCommand, cts.Token);
             Assert.True(started.Success, started.Message);
-            await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("worker", cts.Token);
+            await platform.App.ResourceNotifications.WaitForResourceHealthyAsync(
+                "worker", WaitBehavior.WaitOnResourceUnavailable, cts.Token);
             Assert.NotEqual(workerPid, platform.App.Snapshot("worker").ProcessId());
         }
         await WaitForStatusAsync(user.Client, id, "running");

@@ -65,7 +65,8 @@ public sealed class EdgeResilienceTests(PlatformFixture platform) : IAsyncLifeti
         // Postgres is back and the edge, not restarted, follows it again.
         var started = await platform.App.ResourceCommands.ExecuteCommandAsync("postgres", KnownResourceCommands.StartCommand, outage.Token);
         Assert.True(started.Success, started.Message);
-        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("postgres", outage.Token);
+        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync(
+            "postgres", WaitBehavior.WaitOnResourceUnavailable, outage.Token);
         await Poll.UntilAsync(async () => !await PostgresDownAsync(), TimeSpan.FromMinutes(1), "Postgres accepting connections");
         // This process's own pooled connections died with the server.
         NpgsqlConnection.ClearAllPools();
