@@ -67,7 +67,8 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
+                .AddRuntimeInstrumentation()
+                .AddMeter(builder.Environment.ApplicationName))
             .WithTracing(tracing => tracing
                 .AddProcessor(new TraceNoiseFilter())
                 .AddSource(builder.Environment.ApplicationName)

@@ -9,6 +9,7 @@ using RemoteGpu.Api.Validation;
 using RemoteGpu.Core.Credentials;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Health;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
 using RemoteGpu.Core.Provisioning;
@@ -31,6 +32,7 @@ internal static class EnvironmentsApi
             .WithSummary("Create an environment. The response carries the SSH password, Jupyter token and code-server password once.");
         api.MapGet("/", List).WithName("ListEnvironments");
         api.MapGet("/{id}", Get).WithName("GetEnvironment");
+        api.MapGet("/{id}/health", GetHealth).WithName("GetEnvironmentHealth").WithSummary("What the health checks concluded, each check's state and the last changes and repairs.");
         api.MapGet("/{id}/access", GetAccess).WithName("GetEnvironmentAccess").WithSummary("How to reach it; no secrets.");
         api.MapPost("/{id}/stop", Stop).WithName("StopEnvironment");
         api.MapPost("/{id}/start", Start).WithName("StartEnvironment");
@@ -169,7 +171,7 @@ internal static class EnvironmentsApi
         var caller = services.Http.HttpContext!.User;
         var userId = caller.UserId();
         var now = services.Time.GetUtcNow();
-        var query = services.Db.Environments.AsNoTracking().Include(e => e.Owner).Where(e => e.Status != EnvironmentStatus.Deleted);
+        var query = services.Db.Environments.AsNoTracking().Include(e => e.Owner).Include(e => e.Health).Where(e => e.Status != EnvironmentStatus.Deleted);
         if (!caller.IsInRole(Roles.Admin))
         {
             query = query.Where(e => e.OwnerId == userId
@@ -195,8 +197,28 @@ internal static class EnvironmentsApi
         {
             return TypedResults.NotFound();
         }
-        var environment = await services.Db.Environments.AsNoTracking().SingleAsync(e => e.Id == id, cancellationToken);
+        var environment = await services.Db.Environments.AsNoTracking().Include(e => e.Health).SingleAsync(e => e.Id == id, cancellationToken);
         return TypedResults.Ok(await services.ToResponseAsync(environment, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<HealthResponse>, NotFound>> GetHealth(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        if (await services.RightAsync(id, cancellationToken) == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        var environment = await services.Db.Environments.AsNoTracking().Include(e => e.Health).SingleAsync(e => e.Id == id, cancellationToken);
+        var health = environment.Health;
+        return TypedResults.Ok(new HealthResponse(
+            EnvironmentServices.OverallOf(environment),
+            health?.CheckedAt,
+            health?.Repairs ?? 0,
+            environment.Status == EnvironmentStatus.Running
+                ? [.. (health?.Checks ?? []).Select(c => new HealthCheckResponse(c.Name, Name(c.State), c.Since, c.CheckedAt, c.LastError))]
+                : [],
+            [.. (health?.History ?? []).Select(h => new HealthEventResponse(h.At, h.Kind, h.Check, h.From is { } from ? Name(from) : null, h.To is { } to ? Name(to) : null, h.Detail))]));
+
+        static string Name(HealthState state) => state.ToString().ToLowerInvariant();
     }
 
     public static async Task<Results<Ok<AccessInfoResponse>, NotFound>> GetAccess(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
@@ -273,6 +295,11 @@ internal static class EnvironmentsApi
         if (changed == 0 && desired != DesiredState.Deleted)
         {
             return AuthApi.Problem(StatusCodes.Status409Conflict, "Being deleted", "The environment is being deleted.");
+        }
+        if (desired == DesiredState.Running && environment.Status == EnvironmentStatus.Failed)
+        {
+            // The retry: self-healing gets its repairs again.
+            await services.Db.EnvironmentHealth.Where(h => h.EnvironmentId == id).ExecuteUpdateAsync(s => s.SetProperty(h => h.Repairs, 0), cancellationToken);
         }
         await services.Audit.WriteAsync(action, true, cancellationToken, target: ("environment", id));
         await services.Queue.SendAsync(id, reason);
@@ -354,13 +381,23 @@ internal sealed record EnvironmentServices(
 
     public EnvironmentResponse ToResponse(GpuEnvironment e, string ownerName) =>
         new(e.Id, e.Name, ownerName, e.Image, e.GpuCount, e.CpuCores, e.MemoryMb,
-            e.DesiredState.ToString().ToLowerInvariant(), e.Status.ToString().ToLowerInvariant(), e.StatusReason,
+            e.DesiredState.ToString().ToLowerInvariant(), e.Status.ToString().ToLowerInvariant(), e.StatusReason, OverallOf(e),
             PlatformOptions.Value.EnvironmentHost(e.Id), e.CreatedAt, e.UpdatedAt);
+
+    /// <summary>The health checks' verdict while the environment runs (loaded with it); <c>unknown</c> otherwise.</summary>
+    public static string OverallOf(GpuEnvironment e) =>
+        (e.Status == EnvironmentStatus.Running && e.Health is { } health ? health.Overall : HealthState.Unknown).ToString().ToLowerInvariant();
 }
 
 internal sealed record EnvironmentResponse(
     string Id, string Name, string Owner, string Image, int GpuCount, decimal CpuCores, int MemoryMb,
-    string DesiredState, string Status, string? StatusReason, string Domain, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    string DesiredState, string Status, string? StatusReason, string Health, string Domain, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+internal sealed record HealthResponse(string Overall, DateTimeOffset? CheckedAt, int Repairs, List<HealthCheckResponse> Checks, List<HealthEventResponse> History);
+
+internal sealed record HealthCheckResponse(string Name, string State, DateTimeOffset Since, DateTimeOffset? CheckedAt, string? LastError);
+
+internal sealed record HealthEventResponse(DateTimeOffset At, string Kind, string Check, string? From, string? To, string? Detail);
 
 internal sealed record CreatedEnvironmentResponse(EnvironmentResponse Environment, AccessInfoResponse AccessInfo, DateTimeOffset? PasswordExpiresAt, string Note);
 

@@ -1,3 +1,4 @@
+using RemoteGpu.Core.Health;
 using RemoteGpu.Core.Identity;
 
 namespace RemoteGpu.Core.Environments;
@@ -32,4 +33,7 @@ public sealed class GpuEnvironment
     public uint Version { get; set; }
 
     public AccessInfo? Access { get; set; }
+
+    /// <summary>What the health checks last concluded; none before the first check.</summary>
+    public EnvironmentHealth? Health { get; set; }
 }

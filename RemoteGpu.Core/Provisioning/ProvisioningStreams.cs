@@ -15,6 +15,9 @@ public static class ProvisioningStreams
     /// <summary>Published after every hint so idle workers read at once instead of at their next poll.</summary>
     public const string WakeChannel = "remotegpu:provision:wake";
 
+    /// <summary>Published after every health sweep, for the same reason.</summary>
+    public const string HealthWakeChannel = "remotegpu:health:wake";
+
     /// <summary>Field names of a stream entry.</summary>
     public const string EnvironmentIdField = "env";
     public const string ReasonField = "reason";
@@ -29,4 +32,7 @@ public static class ProvisioningReasons
     public const string Delete = "delete";
     public const string Credentials = "credentials";
     public const string Reconcile = "reconcile";
+
+    /// <summary>The health checks found the container gone or failing and ask for it again (self-healing).</summary>
+    public const string Repair = "repair";
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -34,6 +35,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     public const int LoginAttemptsPerMinutePerAddress = 30;
 
     private readonly string[] _arguments;
+    private readonly IReadOnlyDictionary<string, string> _workerSettings;
     private DistributedApplication? _app;
     private IHost? _secretsHost;
 
@@ -49,11 +51,15 @@ public sealed class PlatformFixture : IAsyncLifetime
     {
     }
 
-    /// <summary>A platform of a test's own; <paramref name="environmentDomain"/> sets <c>Platform:EnvironmentDomain</c>.</summary>
-    internal PlatformFixture(string? environmentDomain)
+    /// <summary>
+    /// A platform of a test's own; <paramref name="environmentDomain"/> sets <c>Platform:EnvironmentDomain</c>,
+    /// <paramref name="workerSettings"/> the worker's configuration (<c>Health:Interval</c>, say).
+    /// </summary>
+    internal PlatformFixture(string? environmentDomain, IReadOnlyDictionary<string, string>? workerSettings = null)
     {
         EnvironmentDomain = environmentDomain ?? "localhost";
         _arguments = environmentDomain is null ? [] : ["--Parameters:environment-domain=" + environmentDomain];
+        _workerSettings = workerSettings ?? new Dictionary<string, string>();
     }
 
     /// <summary>Environments are <c>env-&lt;id&gt;.&lt;EnvironmentDomain&gt;</c>.</summary>
@@ -62,6 +68,11 @@ public sealed class PlatformFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = await TestPlatform.CreateBuilderAsync(dashboard: false, ["--Parameters:admin-password=" + AdminPassword, .. _arguments]);
+        var worker = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(p => p.Name == "worker"));
+        foreach (var (name, value) in _workerSettings)
+        {
+            worker.WithEnvironment(name.Replace(":", "__", StringComparison.Ordinal), value);
+        }
         (_app, StartedIn) = await TestPlatform.StartAsync(builder);
 
         ApiAddress = _app.GetEndpoint("api", "http");

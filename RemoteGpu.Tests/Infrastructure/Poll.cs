@@ -7,14 +7,15 @@ internal static class Poll
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    /// <summary>Asks until <paramref name="condition"/> holds; on timeout fails, with what <paramref name="lastSeen"/> says if given.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? lastSeen = null)
     {
         var stopwatch = Stopwatch.StartNew();
         while (!await condition())
         {
             if (stopwatch.Elapsed > timeout)
             {
-                Assert.Fail($"No {what} within {timeout.TotalSeconds:F0} s.");
+                Assert.Fail($"No {what} within {timeout.TotalSeconds:F0} s.{(lastSeen is null ? "" : " Last seen: " + lastSeen())}");
             }
             await Task.Delay(Interval);
         }

@@ -24,6 +24,7 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddValidatedOptions<PlatformOptions>(PlatformOptions.SectionName);
         builder.Services.AddValidatedOptions<WorkspaceOptions>(WorkspaceOptions.SectionName);
         builder.Services.AddValidatedOptions<ProvisioningOptions>(ProvisioningOptions.SectionName);
+        builder.Services.AddValidatedOptions<HealthOptions>(HealthOptions.SectionName);
 
         builder.Services.AddSingleton<ProvisioningQueue>();
         builder.Services.AddSingleton<SshProbe>();
@@ -31,5 +32,10 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddScoped<EnvironmentConverger>();
         builder.Services.AddHostedService<ProvisioningConsumer>();
         builder.Services.AddHostedService<Reconciler>();
+
+        builder.Services.AddSingleton<HealthProbes>();
+        builder.Services.AddScoped<HealthMonitor>();
+        builder.Services.AddHostedService<HealthConsumer>();
+        builder.Services.AddHostedService<HealthScheduler>();
     }
 }

@@ -13,4 +13,12 @@ internal static class WorkerEventIds
     public const int OrphanRemoved = 4021;
     public const int ReconcilerFailed = 4022;
     public const int ConsumerLoopFailed = 4023;
+    public const int ConsumerGroupLost = 4024;
+    public const int HealthChanged = 4030;
+    public const int HealthRepaired = 4031;
+    public const int HealthGaveUp = 4032;
+    public const int HealthSweep = 4033;
+    public const int HealthSweepFailed = 4034;
+    public const int HealthRepairFailed = 4035;
+    public const int HealthCheckDropped = 4036;
 }

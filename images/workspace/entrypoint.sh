@@ -22,6 +22,9 @@
 #   remotegpu-entrypoint set-password         read a crypt hash from stdin and set it
 #   remotegpu-entrypoint set-authorized-keys  read authorized_keys content from stdin
 #   remotegpu-entrypoint set-jupyter-token-hash  read the hex SHA-256 of the edge's Jupyter token from stdin
+#   remotegpu-entrypoint restart-service jupyter|code-server
+#                                             have the running entrypoint stop (if alive) and start the service
+#                                             again (the worker's self-healing)
 #   remotegpu-entrypoint COMMAND [ARGS...]    run COMMAND instead (debugging)
 set -uo pipefail
 
@@ -29,6 +32,7 @@ readonly DEFAULT_USER=remotegpu
 readonly STATE_DIR=/var/lib/remotegpu
 readonly HOST_KEY=/etc/ssh/ssh_host_ed25519_key
 readonly JUPYTER_TOKEN_HASH=/run/remotegpu/jupyter-token.sha256 # read by remotegpu_jupyter.py
+readonly SUPERVISOR_PID=/run/remotegpu/supervisor.pid RESTART_DIR=/run/remotegpu/restart
 readonly JUPYTER_CONFIG_DIR=/usr/local/lib/remotegpu
 readonly JUPYTER_PORT=8888 JUPYTER_BASE_URL=/jupyter/ CODE_SERVER_PORT=8080
 readonly STOP_GRACE_TENTHS=40 # children get 4 s after SIGTERM before SIGKILL
@@ -133,6 +137,13 @@ case "${1:-}" in
       printf '%s\n' "$hash" > "$JUPYTER_TOKEN_HASH.new" && chmod 644 "$JUPYTER_TOKEN_HASH.new" &&
       mv -f "$JUPYTER_TOKEN_HASH.new" "$JUPYTER_TOKEN_HASH" || die "could not write the Jupyter token hash"
     log "jupyter: the edge's token replaced"
+    exit 0 ;;
+  restart-service)
+    [[ ${2:-} =~ ^(jupyter|code-server)$ ]] || die "restart-service takes jupyter or code-server"
+    supervisor=$(cat "$SUPERVISOR_PID" 2>/dev/null) && [ -n "$supervisor" ] || die "the entrypoint is not supervising services"
+    mkdir -p -m 700 "$RESTART_DIR" && : > "$RESTART_DIR/$2" || die "could not request the restart"
+    kill -USR1 "$supervisor" || die "could not signal the entrypoint"
+    log "$2: restart requested"
     exit 0 ;;
   "") ;;
   *) exec "$@" ;;
@@ -283,11 +294,32 @@ shutdown() {
 }
 trap 'shutdown 0' TERM INT HUP
 
+# Stops a service if it runs (TERM, then KILL after the grace) and starts it again.
+restart_service() { # $1 = jupyter | code-server
+  local name=$1 pid=${SERVICE_PID[$1]:-} i
+  if [ -n "$pid" ] && alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < STOP_GRACE_TENTHS; i++)); do alive "$pid" || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  unset 'SERVICE_PID[$name]'
+  log "$name: restarting"
+  case "$name" in
+    jupyter) start_jupyter ;;
+    code-server) start_code_server ;;
+  esac
+}
+
+# `remotegpu-entrypoint restart-service NAME` leaves a file named NAME and sends USR1.
+restart_requested=0
+trap 'restart_requested=1' USR1
+mkdir -p -m 755 "${SUPERVISOR_PID%/*}" && printf '%s\n' "$$" > "$SUPERVISOR_PID"
+
 start_jupyter
 start_code_server
 
 # Supervise: the container lives as long as sshd does. Jupyter or code-server exiting is
-# logged (the worker's health check reports it) but does not stop SSH access.
+# logged (the worker's health check reports it and has it restarted) but does not stop SSH access.
 while :; do
   wait -n
   status=$?
@@ -301,4 +333,12 @@ while :; do
       unset 'SERVICE_PID[$name]'
     fi
   done
+  if [ "$restart_requested" = 1 ]; then
+    restart_requested=0
+    for request in "$RESTART_DIR"/*; do
+      [ -e "$request" ] || continue
+      rm -f "$request"
+      restart_service "${request##*/}"
+    done
+  fi
 done

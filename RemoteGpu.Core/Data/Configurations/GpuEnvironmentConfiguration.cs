@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using RemoteGpu.Core.Environments;
+using RemoteGpu.Core.Health;
 
 namespace RemoteGpu.Core.Data.Configurations;
 
@@ -22,6 +23,7 @@ internal sealed class GpuEnvironmentConfiguration : IEntityTypeConfiguration<Gpu
 
         builder.HasOne(e => e.Owner).WithMany().HasForeignKey(e => e.OwnerId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(e => e.Access).WithOne().HasForeignKey<AccessInfo>(a => a.EnvironmentId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne(e => e.Health).WithOne().HasForeignKey<EnvironmentHealth>(h => h.EnvironmentId).OnDelete(DeleteBehavior.Cascade);
 
         builder.HasIndex(e => e.OwnerId);
         // The reconciler's scan: rows whose observed status has not converged to the desired state.

@@ -397,6 +397,52 @@ namespace RemoteGpu.Core.Data.Migrations
                     b.ToTable("images", (string)null);
                 });
 
+            modelBuilder.Entity("RemoteGpu.Core.Health.EnvironmentHealth", b =>
+                {
+                    b.Property<string>("EnvironmentId")
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("environment_id");
+
+                    b.Property<DateTimeOffset?>("CheckedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("checked_at");
+
+                    b.Property<string>("Checks")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("checks");
+
+                    b.Property<string>("History")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("history");
+
+                    b.Property<DateTimeOffset?>("LastRepairAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_repair_at");
+
+                    b.Property<string>("Overall")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("overall");
+
+                    b.Property<int>("Repairs")
+                        .HasColumnType("integer")
+                        .HasColumnName("repairs");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("EnvironmentId")
+                        .HasName("pk_environment_health");
+
+                    b.ToTable("environment_health", (string)null);
+                });
+
             modelBuilder.Entity("RemoteGpu.Core.Identity.ApiToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -740,6 +786,16 @@ namespace RemoteGpu.Core.Data.Migrations
                         .HasConstraintName("fk_port_allocations_environments_environment_id");
                 });
 
+            modelBuilder.Entity("RemoteGpu.Core.Health.EnvironmentHealth", b =>
+                {
+                    b.HasOne("RemoteGpu.Core.Environments.GpuEnvironment", null)
+                        .WithOne("Health")
+                        .HasForeignKey("RemoteGpu.Core.Health.EnvironmentHealth", "EnvironmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_environment_health_environments_environment_id");
+                });
+
             modelBuilder.Entity("RemoteGpu.Core.Identity.ApiToken", b =>
                 {
                     b.HasOne("RemoteGpu.Core.Identity.User", "User")
@@ -785,6 +841,8 @@ namespace RemoteGpu.Core.Data.Migrations
             modelBuilder.Entity("RemoteGpu.Core.Environments.GpuEnvironment", b =>
                 {
                     b.Navigation("Access");
+
+                    b.Navigation("Health");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace RemoteGpu.Worker.Health;
+
+/// <summary>One GPU as <c>nvidia-smi --query-gpu</c> reports it; null where it printed <c>[N/A]</c>.</summary>
+internal sealed record GpuSample(int Index, string Uuid, string Name, int? UtilizationPercent, long? MemoryUsedMiB, long? MemoryTotalMiB);
+
+/// <summary>Asks <c>nvidia-smi</c> inside a workspace about its GPUs, and reads its CSV.</summary>
+internal static class NvidiaSmi
+{
+    /// <summary>The arguments after the command: one line per GPU, without header or units.</summary>
+    public static readonly IReadOnlyList<string> QueryArguments =
+        ["--query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total", "--format=csv,noheader,nounits"];
+
+    /// <summary>Parses the output of <see cref="QueryArguments"/>; a line that is not six fields is an error.</summary>
+    /// <exception cref="FormatException">The output is not what nvidia-smi prints.</exception>
+    public static IReadOnlyList<GpuSample> Parse(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var samples = new List<GpuSample>();
+        foreach (var raw in output.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            var fields = line.Split(',', StringSplitOptions.TrimEntries);
+            if (fields.Length != 6 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+            {
+                throw new FormatException($"Not a line of nvidia-smi --query-gpu: '{Shorten(line)}'.");
+            }
+            samples.Add(new GpuSample(index, fields[1], fields[2], Number<int>(fields[3]), Number<long>(fields[4]), Number<long>(fields[5])));
+        }
+        return samples;
+    }
+
+    /// <summary>A number, or null for what nvidia-smi writes when it has none (<c>[N/A]</c>, <c>[Not Supported]</c>).</summary>
+    private static T? Number<T>(string field)
+        where T : struct, INumber<T> =>
+        field.StartsWith('[') ? null
+        : T.TryParse(field, NumberStyles.Number, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new FormatException($"Not a number in nvidia-smi's output: '{Shorten(field)}'.");
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+}
