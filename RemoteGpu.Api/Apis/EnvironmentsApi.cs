@@ -10,6 +10,7 @@ using RemoteGpu.Core.Credentials;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Health;
+using RemoteGpu.Core.Idle;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
 using RemoteGpu.Core.Provisioning;
@@ -32,6 +33,9 @@ internal static class EnvironmentsApi
             .WithSummary("Create an environment. The response carries the SSH password, Jupyter token and code-server password once.");
         api.MapGet("/", List).WithName("ListEnvironments");
         api.MapGet("/{id}", Get).WithName("GetEnvironment");
+        api.MapPatch("/{id}", Update).Validate<UpdateEnvironmentRequest>().WithName("UpdateEnvironment").WithSummary("Change its idle timeout (idle_timeout_minutes; 0: never, where the policy allows).");
+        api.MapGet("/{id}/activity", GetActivity).WithName("GetEnvironmentActivity").WithSummary("The last activity of each source and the idle verdict: what keeps it running, or when it stops and why.");
+        api.MapPost("/{id}/keep-alive", KeepAlive).Validate<KeepAliveRequest>().WithName("KeepEnvironmentAlive").WithSummary("A keep-alive lease: not stopped for being idle before 'until' (capped by policy).");
         api.MapGet("/{id}/health", GetHealth).WithName("GetEnvironmentHealth").WithSummary("What the health checks concluded, each check's state and the last changes and repairs.");
         api.MapGet("/{id}/access", GetAccess).WithName("GetEnvironmentAccess").WithSummary("How to reach it; no secrets.");
         api.MapPost("/{id}/stop", Stop).WithName("StopEnvironment");
@@ -107,6 +111,7 @@ internal static class EnvironmentsApi
             GpuCount = request.GpuCount!.Value,
             CpuCores = request.CpuCores!.Value,
             MemoryMb = request.MemoryMb!.Value,
+            IdleTimeoutMinutes = request.IdleTimeoutMinutes,
             DesiredState = DesiredState.Running,
             Status = EnvironmentStatus.Pending,
             HostName = placement.HostName,
@@ -139,7 +144,7 @@ internal static class EnvironmentsApi
                     UpdatedAt = now,
                 });
                 await services.Audit.WriteAsync(AuditActions.EnvironmentCreate, true, ct, target: ("environment", environment.Id),
-                    details: new { environment.Name, environment.Image, environment.GpuCount, environment.CpuCores, environment.MemoryMb });
+                    details: new { environment.Name, environment.Image, environment.GpuCount, environment.CpuCores, environment.MemoryMb, environment.IdleTimeoutMinutes });
                 await transaction.CommitAsync(ct);
                 return port;
             }, cancellationToken);
@@ -199,6 +204,72 @@ internal static class EnvironmentsApi
         }
         var environment = await services.Db.Environments.AsNoTracking().Include(e => e.Health).SingleAsync(e => e.Id == id, cancellationToken);
         return TypedResults.Ok(await services.ToResponseAsync(environment, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<EnvironmentResponse>, NotFound, ProblemHttpResult>> Update(
+        string id, UpdateEnvironmentRequest request, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        var right = await services.RightAsync(id, cancellationToken);
+        if (right == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        if (right < EnvironmentRight.Manage)
+        {
+            return AuthApi.Problem(StatusCodes.Status403Forbidden, "Not the owner", "Only the environment's owner or an administrator may change it.");
+        }
+        await services.Db.Environments.Where(e => e.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(e => e.IdleTimeoutMinutes, request.IdleTimeoutMinutes)
+            .SetProperty(e => e.UpdatedAt, services.Time.GetUtcNow()), cancellationToken);
+        await services.Audit.WriteAsync(AuditActions.EnvironmentUpdate, true, cancellationToken, target: ("environment", id),
+            details: new { idle_timeout_minutes = request.IdleTimeoutMinutes });
+        var environment = await services.Db.Environments.AsNoTracking().Include(e => e.Health).SingleAsync(e => e.Id == id, cancellationToken);
+        return TypedResults.Ok(await services.ToResponseAsync(environment, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<ActivityResponse>, NotFound>> GetActivity(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        if (await services.RightAsync(id, cancellationToken) == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        var environment = await services.Db.Environments.AsNoTracking().Include(e => e.Activity).SingleAsync(e => e.Id == id, cancellationToken);
+        var activity = environment.Activity;
+        var running = environment.Status == EnvironmentStatus.Running;
+        var timeout = environment.IdleTimeoutMinutes ?? (int)Math.Ceiling(services.Idle.Value.DefaultTimeout.TotalMinutes);
+        return TypedResults.Ok(new ActivityResponse(
+            timeout,
+            environment.IdleTimeoutMinutes is null,
+            environment.KeepAliveUntil,
+            running ? Name(activity?.State ?? IdleState.Unknown) : environment.StatusReason?.StartsWith("Stopped for being idle", StringComparison.Ordinal) == true ? "stopped" : "not_running",
+            running ? activity?.Verdict : environment.StatusReason,
+            activity?.IdleSince,
+            running ? activity?.StopAt : null,
+            activity?.WarnedAt,
+            activity?.IdleGpuHeldSince,
+            activity?.CheckedAt,
+            [.. (activity?.Sources ?? []).OrderByDescending(a => a.LastActiveAt).Select(a => new ActivitySourceResponse(a.Source, a.LastActiveAt, a.Detail))]));
+
+        static string Name(IdleState state) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(state.ToString());
+    }
+
+    public static async Task<Results<Ok<ActivityResponse>, NotFound, ProblemHttpResult>> KeepAlive(
+        string id, KeepAliveRequest request, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
+    {
+        // Owners and grantees alike: whoever runs the overnight job knows it must not be stopped.
+        if (await services.RightAsync(id, cancellationToken) == EnvironmentRight.None)
+        {
+            return TypedResults.NotFound();
+        }
+        await services.Db.Environments.Where(e => e.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(e => e.KeepAliveUntil, request.Until)
+            .SetProperty(e => e.UpdatedAt, services.Time.GetUtcNow()), cancellationToken);
+        await services.Audit.WriteAsync(AuditActions.EnvironmentKeepAlive, true, cancellationToken, target: ("environment", id), details: new { until = request.Until });
+        return await GetActivity(id, services, cancellationToken) switch
+        {
+            { Result: Ok<ActivityResponse> ok } => ok,
+            _ => TypedResults.NotFound(),
+        };
     }
 
     public static async Task<Results<Ok<HealthResponse>, NotFound>> GetHealth(string id, [AsParameters] EnvironmentServices services, CancellationToken cancellationToken)
@@ -289,7 +360,8 @@ internal static class EnvironmentsApi
                 .SetProperty(e => e.DesiredState, desired)
                 .SetProperty(e => e.UpdatedAt, now)
                 // Starting a failed environment is the retry DESIGN.md §4 promises.
-                .SetProperty(e => e.StatusReason, e => desired == DesiredState.Running && e.Status == EnvironmentStatus.Failed ? null : e.StatusReason),
+                // A stop by its owner needs no reason; one left by the idle culler's stop goes.
+                .SetProperty(e => e.StatusReason, e => desired == DesiredState.Stopped || (desired == DesiredState.Running && e.Status == EnvironmentStatus.Failed) ? null : e.StatusReason),
                 cancellationToken);
         var environment = await services.Db.Environments.AsNoTracking().SingleAsync(e => e.Id == id, cancellationToken);
         if (changed == 0 && desired != DesiredState.Deleted)
@@ -366,6 +438,7 @@ internal sealed record EnvironmentServices(
     EnvironmentSecrets Secrets,
     IOptions<PlatformOptions> PlatformOptions,
     IOptions<PlacementOptions> Placement,
+    IOptions<IdleOptions> Idle,
     IOptions<WorkspaceOptions> Workspace,
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> Json,
     IHttpContextAccessor Http,
@@ -382,7 +455,7 @@ internal sealed record EnvironmentServices(
     public EnvironmentResponse ToResponse(GpuEnvironment e, string ownerName) =>
         new(e.Id, e.Name, ownerName, e.Image, e.GpuCount, e.CpuCores, e.MemoryMb,
             e.DesiredState.ToString().ToLowerInvariant(), e.Status.ToString().ToLowerInvariant(), e.StatusReason, OverallOf(e),
-            PlatformOptions.Value.EnvironmentHost(e.Id), e.CreatedAt, e.UpdatedAt);
+            e.IdleTimeoutMinutes, e.KeepAliveUntil, PlatformOptions.Value.EnvironmentHost(e.Id), e.CreatedAt, e.UpdatedAt);
 
     /// <summary>The health checks' verdict while the environment runs (loaded with it); <c>unknown</c> otherwise.</summary>
     public static string OverallOf(GpuEnvironment e) =>
@@ -391,7 +464,15 @@ internal sealed record EnvironmentServices(
 
 internal sealed record EnvironmentResponse(
     string Id, string Name, string Owner, string Image, int GpuCount, decimal CpuCores, int MemoryMb,
-    string DesiredState, string Status, string? StatusReason, string Health, string Domain, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    string DesiredState, string Status, string? StatusReason, string Health, int? IdleTimeoutMinutes, DateTimeOffset? KeepAliveUntil,
+    string Domain, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+internal sealed record ActivityResponse(
+    int IdleTimeoutMinutes, bool IdleTimeoutIsDefault, DateTimeOffset? KeepAliveUntil, string State, string? Verdict,
+    DateTimeOffset? IdleSince, DateTimeOffset? StopAt, DateTimeOffset? WarnedAt, DateTimeOffset? IdleGpuHeldSince, DateTimeOffset? CheckedAt,
+    List<ActivitySourceResponse> Sources);
+
+internal sealed record ActivitySourceResponse(string Source, DateTimeOffset LastActiveAt, string? Detail);
 
 internal sealed record HealthResponse(string Overall, DateTimeOffset? CheckedAt, int Repairs, List<HealthCheckResponse> Checks, List<HealthEventResponse> History);
 
@@ -411,12 +492,44 @@ internal sealed record RevealedPasswordResponse(string Password);
 
 internal sealed record ResetPasswordResponse(string Password, DateTimeOffset? PasswordExpiresAt);
 
-internal sealed record CreateEnvironmentRequest(string? Name, string? Image, int? GpuCount, decimal? CpuCores, int? MemoryMb);
+internal sealed record CreateEnvironmentRequest(string? Name, string? Image, int? GpuCount, decimal? CpuCores, int? MemoryMb, int? IdleTimeoutMinutes);
+
+internal sealed record UpdateEnvironmentRequest(int? IdleTimeoutMinutes);
+
+internal sealed record KeepAliveRequest(DateTimeOffset? Until);
+
+internal static class IdleRules
+{
+    /// <summary>Within the policy's maximum; 0 (never) only where the policy allows it.</summary>
+    public static IRuleBuilderOptions<T, int?> IdleTimeout<T>(this IRuleBuilder<T, int?> rule, IdleOptions idle) =>
+        rule.InclusiveBetween(0, idle.MaxTimeoutMinutes)
+            .Must(minutes => minutes != 0 || idle.AllowNever)
+            .WithMessage("'{PropertyName}' may not be 0 (never stopped for being idle): this platform's policy does not allow it.");
+}
+
+internal sealed class UpdateEnvironmentRequestValidator : AbstractValidator<UpdateEnvironmentRequest>
+{
+    public UpdateEnvironmentRequestValidator(IOptions<IdleOptions> idle) =>
+        RuleFor(r => r.IdleTimeoutMinutes).NotNull().IdleTimeout(idle.Value);
+}
+
+internal sealed class KeepAliveRequestValidator : AbstractValidator<KeepAliveRequest>
+{
+    public KeepAliveRequestValidator(IOptions<IdleOptions> idle, TimeProvider time)
+    {
+        var longest = idle.Value.MaxKeepAlive;
+        RuleFor(r => r.Until).NotNull()
+            .Must(until => until > time.GetUtcNow()).WithMessage("'{PropertyName}' must be in the future.")
+            .Must(until => until <= time.GetUtcNow() + longest)
+            .WithMessage($"'{{PropertyName}}' may be at most {longest.TotalHours:0.#} hours from now (this platform's policy).");
+    }
+}
 
 internal sealed class CreateEnvironmentRequestValidator : AbstractValidator<CreateEnvironmentRequest>
 {
-    public CreateEnvironmentRequestValidator(IOptions<EnvironmentLimits> limits)
+    public CreateEnvironmentRequestValidator(IOptions<EnvironmentLimits> limits, IOptions<IdleOptions> idle)
     {
+        RuleFor(r => r.IdleTimeoutMinutes).IdleTimeout(idle.Value).When(r => r.IdleTimeoutMinutes is not null);
         var l = limits.Value;
         RuleFor(r => r.Name).NotEmpty().MaximumLength(63)
             .Matches("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$").WithMessage("'{PropertyName}' must be lower-case letters, digits and '-', starting and ending with a letter or digit.");

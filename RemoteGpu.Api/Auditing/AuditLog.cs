@@ -70,6 +70,10 @@ internal static class AuditActions
     public const string EnvironmentStop = "environment.stop";
     public const string EnvironmentStart = "environment.start";
     public const string EnvironmentDelete = "environment.delete";
+    public const string EnvironmentUpdate = "environment.update";
+
+    /// <summary>A keep-alive lease taken (the worker's own idle warnings and stops are environment.idle_warning and environment.idle_stop).</summary>
+    public const string EnvironmentKeepAlive = "environment.keep_alive";
     public const string PasswordReveal = "environment.password_reveal";
     public const string PasswordReset = "environment.password_reset";
     public const string ImageAdd = "image.add";

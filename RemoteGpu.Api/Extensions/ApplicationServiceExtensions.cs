@@ -12,6 +12,7 @@ using RemoteGpu.Api.Problems;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Idle;
 using RemoteGpu.Core.Options;
 using RemoteGpu.Core.Provisioning;
 
@@ -32,6 +33,7 @@ internal static class ApplicationServiceExtensions
 
         builder.Services.AddValidatedOptions<PlacementOptions>(PlacementOptions.SectionName);
         builder.Services.AddValidatedOptions<EnvironmentLimits>(EnvironmentLimits.SectionName);
+        builder.Services.AddValidatedOptions<IdleOptions>(IdleOptions.SectionName);
         builder.Services.AddValidatedOptions<WorkspaceOptions>(WorkspaceOptions.SectionName);
         builder.Services.AddSingleton<ProvisioningQueue>();
         builder.Services.AddSingleton<OneTimeSecrets>();

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using RemoteGpu.Core.Audit;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Health;
+using RemoteGpu.Core.Idle;
 using RemoteGpu.Core.Identity;
 
 namespace RemoteGpu.Core.Data;
@@ -19,6 +20,7 @@ public sealed class RemoteGpuDbContext(DbContextOptions<RemoteGpuDbContext> opti
     public DbSet<GpuEnvironment> Environments => Set<GpuEnvironment>();
     public DbSet<AccessInfo> AccessInfos => Set<AccessInfo>();
     public DbSet<EnvironmentHealth> EnvironmentHealth => Set<EnvironmentHealth>();
+    public DbSet<EnvironmentActivity> EnvironmentActivity => Set<EnvironmentActivity>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();

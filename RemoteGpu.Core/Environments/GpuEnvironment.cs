@@ -1,5 +1,6 @@
 using RemoteGpu.Core.Health;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Idle;
 
 namespace RemoteGpu.Core.Environments;
 
@@ -19,6 +20,12 @@ public sealed class GpuEnvironment
     public decimal CpuCores { get; set; }
     public int MemoryMb { get; set; }
 
+    /// <summary>Minutes without activity before the environment is stopped; null: the platform's default; 0: never.</summary>
+    public int? IdleTimeoutMinutes { get; set; }
+
+    /// <summary>A keep-alive lease: not stopped for being idle before then (and the timeout runs from then).</summary>
+    public DateTimeOffset? KeepAliveUntil { get; set; }
+
     public DesiredState DesiredState { get; set; }
     public EnvironmentStatus Status { get; set; }
     public string? StatusReason { get; set; }
@@ -36,4 +43,7 @@ public sealed class GpuEnvironment
 
     /// <summary>What the health checks last concluded; none before the first check.</summary>
     public EnvironmentHealth? Health { get; set; }
+
+    /// <summary>What the idle probes last saw, and the verdict; none before the first probe.</summary>
+    public EnvironmentActivity? Activity { get; set; }
 }

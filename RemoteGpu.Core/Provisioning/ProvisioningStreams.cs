@@ -35,4 +35,7 @@ public static class ProvisioningReasons
 
     /// <summary>The health checks found the container gone or failing and ask for it again (self-healing).</summary>
     public const string Repair = "repair";
+
+    /// <summary>Nothing worked in the environment for its idle timeout: the worker stopped it.</summary>
+    public const string IdleStop = "idle_stop";
 }

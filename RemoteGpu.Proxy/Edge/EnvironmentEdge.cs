@@ -23,6 +23,7 @@ internal sealed class EnvironmentEdge(
     IHttpForwarder forwarder,
     EdgeHttpClient client,
     CachedCredentialStore credentials,
+    EdgeActivity activity,
     IOptions<PlatformOptions> platform,
     ILogger<EnvironmentEdge> logger)
 {
@@ -135,6 +136,7 @@ internal sealed class EnvironmentEdge(
 
         var cancellationToken = context.RequestAborted;
         await audit.RecordOnceAsync(context, caller, route.EnvironmentId, service, cancellationToken);
+        activity.Record(route.EnvironmentId, context.Request);
 
         var transformer = service == JupyterService ? route.JupyterTransformer(secrets, logger) : _codeTransformer;
         var error = await forwarder.SendAsync(context, upstream, client.Invoker, RequestConfig, transformer, cancellationToken);

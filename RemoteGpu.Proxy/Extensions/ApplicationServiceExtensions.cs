@@ -43,6 +43,7 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddHostedService<RouteTableLoader>();
         builder.Services.AddSingleton<EdgeHttpClient>();
         builder.Services.AddSingleton<EdgeAccessAudit>();
+        builder.Services.AddSingleton<EdgeActivity>();
         builder.Services.AddSingleton<EnvironmentEdge>();
     }
 }

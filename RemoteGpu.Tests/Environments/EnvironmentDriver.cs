@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Docker.DotNet;
+using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
 using Renci.SshNet;
 using RemoteGpu.Core.Environments;
@@ -20,10 +22,10 @@ internal static class EnvironmentDriver
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    public static async Task<JsonElement> CreateAsync(ApiClient client, string? name = null, int gpuCount = 0, string? idempotencyKey = null)
+    public static async Task<JsonElement> CreateAsync(ApiClient client, string? name = null, int gpuCount = 0, string? idempotencyKey = null, int? idleTimeoutMinutes = null)
     {
         using var response = await client.PostAsync("/api/environments",
-            new { name = name ?? "ws-" + Guid.NewGuid().ToString("N")[..8], image = TestImage, gpu_count = gpuCount, cpu_cores = 1, memory_mb = 512 },
+            new { name = name ?? "ws-" + Guid.NewGuid().ToString("N")[..8], image = TestImage, gpu_count = gpuCount, cpu_cores = 1, memory_mb = 512, idle_timeout_minutes = idleTimeoutMinutes },
             idempotencyKey is null ? null : new Dictionary<string, string> { ["Idempotency-Key"] = idempotencyKey });
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return await ApiClient.ReadAsync(response);
@@ -81,5 +83,31 @@ internal static class EnvironmentDriver
         {
             return false;
         }
+    }
+
+    /// <summary>The environment's one container, as the engine reports it now.</summary>
+    public static async Task<ContainerInspectResponse> ContainerOfAsync(DockerClient docker, string id)
+    {
+        var found = await docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"remotegpu.env-id={id}"] = true } },
+        });
+        return await docker.Containers.InspectContainerAsync(Assert.Single(found).ID);
+    }
+
+    /// <summary>Runs a command in the container behind the platform's back (<c>docker exec</c>); it must succeed.</summary>
+    public static async Task ExecInContainerAsync(DockerClient docker, string containerId, string user, params string[] command)
+    {
+        var exec = await docker.Exec.CreateContainerExecAsync(containerId, new ContainerExecCreateParameters
+        {
+            Cmd = command, User = user, AttachStdout = true, AttachStderr = true,
+        });
+        using (var stream = await docker.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None))
+        {
+            await stream.ReadOutputToEndAsync(CancellationToken.None);
+        }
+        var inspected = await docker.Exec.InspectContainerExecAsync(exec.ID);
+        Assert.True(inspected.ExitCode == 0, $"{string.Join(' ', command)} exited {inspected.ExitCode}");
     }
 }

@@ -9,12 +9,21 @@ using static RemoteGpu.Tests.Environments.EnvironmentDriver;
 
 namespace RemoteGpu.Tests.Environments;
 
-/// <summary>
-/// A platform whose worker checks every second and changes a check's state after two results in a row, so that
-/// health changes and repairs happen within seconds (the defaults are 15 s and three).
-/// </summary>
-public sealed class HealthPlatform : IAsyncLifetime
+[CollectionDefinition(Name)]
+public sealed class WorkerPolicyCollection : ICollectionFixture<WorkerPolicyPlatform>
 {
+    public const string Name = "Worker policy";
+}
+
+/// <summary>
+/// A platform whose worker checks every second and changes a check's state after two results in a row, and stops an
+/// environment after 20 s without activity (warned 10 s before), so that health changes, repairs and idle stops happen
+/// within seconds (the defaults are 15 s, three and 30 minutes).
+/// </summary>
+public sealed class WorkerPolicyPlatform : IAsyncLifetime
+{
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(20);
+
     public PlatformFixture Platform { get; } = new(environmentDomain: null, new Dictionary<string, string>
     {
         ["Health:Interval"] = "00:00:01",
@@ -22,6 +31,9 @@ public sealed class HealthPlatform : IAsyncLifetime
         ["Health:ProbeTimeout"] = "00:00:02",
         ["Health:RepairBackoff"] = "00:00:05",
         ["Health:MaxRepairs"] = "3",
+        ["Idle:DefaultTimeout"] = "00:00:20",
+        ["Idle:Warning"] = "00:00:10",
+        ["Idle:MaxKeepAlive"] = "01:00:00",
     });
 
     public async Task InitializeAsync()
@@ -39,8 +51,9 @@ public sealed class HealthPlatform : IAsyncLifetime
 /// smallest step to the largest: a dead Jupyter restarted in place, a stopped container started, a vanished one
 /// recreated on its volume, and when repairs do not help, failed with the reason. Real containers, real processes.
 /// </summary>
+[Collection(WorkerPolicyCollection.Name)]
 [Trait("Category", "E2E")]
-public sealed class HealthTests(HealthPlatform fixture) : IClassFixture<HealthPlatform>, IDisposable
+public sealed class HealthTests(WorkerPolicyPlatform fixture) : IDisposable
 {
     private static readonly TimeSpan HealTimeout = TimeSpan.FromMinutes(2);
     private readonly PlatformFixture _platform = fixture.Platform;
@@ -69,7 +82,7 @@ public sealed class HealthTests(HealthPlatform fixture) : IClassFixture<HealthPl
         await using (var db = _platform.CreateDbContext())
         {
             var audited = await db.AuditEvents.AsNoTracking().Where(a => a.TargetId == id && a.Action == "environment.health").ToListAsync();
-            Assert.Contains(audited, a => a.Details!.Contains("\"check\":\"jupyter\"", StringComparison.Ordinal) && a.Details.Contains("\"to\":\"healthy\"", StringComparison.Ordinal));
+            Assert.Contains(audited, a => Detail(a.Details, "check") == "jupyter" && Detail(a.Details, "to") == "healthy");
         }
 
         using (var environment = await owner.Client.GetAsync($"/api/environments/{id}"))
@@ -142,8 +155,8 @@ public sealed class HealthTests(HealthPlatform fixture) : IClassFixture<HealthPl
         await using (var db = _platform.CreateDbContext())
         {
             var repairs = await db.AuditEvents.AsNoTracking().Where(a => a.TargetId == id && a.Action == "environment.repair").Select(a => a.Details!).ToListAsync();
-            Assert.Contains(repairs, d => d.Contains("\"action\":\"restart_container\"", StringComparison.Ordinal));
-            Assert.Contains(repairs, d => d.Contains("\"action\":\"recreate_container\"", StringComparison.Ordinal));
+            Assert.Contains(repairs, d => Detail(d, "action") == "restart_container");
+            Assert.Contains(repairs, d => Detail(d, "action") == "recreate_container");
         }
         await DeleteAsync(owner, id);
     }
@@ -196,7 +209,8 @@ public sealed class HealthTests(HealthPlatform fixture) : IClassFixture<HealthPl
     private async Task<(TestUser Owner, string Id, string Password)> RunningAsync()
     {
         var owner = await _platform.CreateUserAsync();
-        var created = await CreateAsync(owner.Client);
+        // Never stopped for being idle while its health is being tested.
+        var created = await CreateAsync(owner.Client, idleTimeoutMinutes: 0);
         var id = created.GetProperty("environment").GetProperty("id").GetString()!;
         await WaitForStatusAsync(owner.Client, id, "running");
         return (owner, id, created.GetProperty("access_info").GetProperty("ssh").GetProperty("password").GetString()!);
@@ -229,6 +243,17 @@ public sealed class HealthTests(HealthPlatform fixture) : IClassFixture<HealthPl
             && Events(h).Any(e => e.Kind == "repair" && e.Detail == action)
             && Events(h).First(e => e.Kind == "repair").Detail == action);
 
+    /// <summary>A field of an audit event's details (jsonb: Postgres spaces it its own way).</summary>
+    private static string? Detail(string? details, string name)
+    {
+        if (details is null)
+        {
+            return null;
+        }
+        using var document = JsonDocument.Parse(details);
+        return document.RootElement.TryGetProperty(name, out var value) ? value.GetString() : null;
+    }
+
     private sealed record HealthEvent(string Kind, string Check, string? To, string? Detail);
 
     private static List<HealthEvent> Events(JsonElement health) =>
@@ -236,27 +261,7 @@ public sealed class HealthTests(HealthPlatform fixture) : IClassFixture<HealthPl
             h.GetProperty("kind").GetString()!, h.GetProperty("check").GetString()!,
             h.GetProperty("to").GetString(), h.GetProperty("detail").GetString()))];
 
-    private async Task<ContainerInspectResponse> ContainerAsync(string id)
-    {
-        var found = await _docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"remotegpu.env-id={id}"] = true } },
-        });
-        return await _docker.Containers.InspectContainerAsync(Assert.Single(found).ID);
-    }
+    private Task<ContainerInspectResponse> ContainerAsync(string id) => ContainerOfAsync(_docker, id);
 
-    private async Task ExecAsRootAsync(string containerId, params string[] command)
-    {
-        var exec = await _docker.Exec.CreateContainerExecAsync(containerId, new ContainerExecCreateParameters
-        {
-            Cmd = command, User = "root", AttachStdout = true, AttachStderr = true,
-        });
-        using (var stream = await _docker.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None))
-        {
-            await stream.ReadOutputToEndAsync(CancellationToken.None);
-        }
-        var inspected = await _docker.Exec.InspectContainerExecAsync(exec.ID);
-        Assert.True(inspected.ExitCode == 0, $"{string.Join(' ', command)} exited {inspected.ExitCode}");
-    }
+    private Task ExecAsRootAsync(string containerId, params string[] command) => ExecInContainerAsync(_docker, containerId, "root", command);
 }

@@ -53,6 +53,9 @@ internal sealed class ApiClient : IDisposable
         return _http.SendAsync(request);
     }
 
+    public Task<HttpResponseMessage> PatchAsync(string path, object body) =>
+        _http.PatchAsync(new Uri(path, UriKind.Relative), JsonContent.Create(body, options: Json));
+
     public Task<HttpResponseMessage> PostRawAsync(string path, string body) =>
         _http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 

@@ -35,7 +35,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     public const int LoginAttemptsPerMinutePerAddress = 30;
 
     private readonly string[] _arguments;
-    private readonly IReadOnlyDictionary<string, string> _workerSettings;
+    private readonly IReadOnlyDictionary<string, string> _serviceSettings;
     private DistributedApplication? _app;
     private IHost? _secretsHost;
 
@@ -53,13 +53,13 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     /// <summary>
     /// A platform of a test's own; <paramref name="environmentDomain"/> sets <c>Platform:EnvironmentDomain</c>,
-    /// <paramref name="workerSettings"/> the worker's configuration (<c>Health:Interval</c>, say).
+    /// <paramref name="serviceSettings"/> configuration of the Api and the worker (<c>Idle:DefaultTimeout</c>, say).
     /// </summary>
-    internal PlatformFixture(string? environmentDomain, IReadOnlyDictionary<string, string>? workerSettings = null)
+    internal PlatformFixture(string? environmentDomain, IReadOnlyDictionary<string, string>? serviceSettings = null)
     {
         EnvironmentDomain = environmentDomain ?? "localhost";
         _arguments = environmentDomain is null ? [] : ["--Parameters:environment-domain=" + environmentDomain];
-        _workerSettings = workerSettings ?? new Dictionary<string, string>();
+        _serviceSettings = serviceSettings ?? new Dictionary<string, string>();
     }
 
     /// <summary>Environments are <c>env-&lt;id&gt;.&lt;EnvironmentDomain&gt;</c>.</summary>
@@ -68,10 +68,13 @@ public sealed class PlatformFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = await TestPlatform.CreateBuilderAsync(dashboard: false, ["--Parameters:admin-password=" + AdminPassword, .. _arguments]);
-        var worker = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(p => p.Name == "worker"));
-        foreach (var (name, value) in _workerSettings)
+        foreach (var service in builder.Resources.OfType<ProjectResource>().Where(p => p.Name is "api" or "worker").ToList())
         {
-            worker.WithEnvironment(name.Replace(":", "__", StringComparison.Ordinal), value);
+            var project = builder.CreateResourceBuilder(service);
+            foreach (var (name, value) in _serviceSettings)
+            {
+                project.WithEnvironment(name.Replace(":", "__", StringComparison.Ordinal), value);
+            }
         }
         (_app, StartedIn) = await TestPlatform.StartAsync(builder);
 

@@ -169,11 +169,8 @@ internal sealed class EdgeDriver : IDisposable
         await socket.ConnectAsync(new Uri($"ws://{HostOf(environmentId)}{path}"), invoker, cancellationToken);
     }
 
-    /// <summary>
-    /// Runs <paramref name="code"/> in a kernel over its open channels WebSocket, as JupyterLab does, and returns what it
-    /// printed; <paramref name="observe"/> sees every message that came back.
-    /// </summary>
-    public static async Task<string> RunInKernelAsync(ClientWebSocket socket, string code, CancellationToken cancellationToken, Action<string>? observe = null)
+    /// <summary>Sends <paramref name="code"/> to the kernel to run and returns at once, with the request's message id.</summary>
+    public static async Task<string> StartInKernelAsync(ClientWebSocket socket, string code, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         var msgId = Guid.NewGuid().ToString("N");
@@ -202,6 +199,17 @@ internal sealed class EdgeDriver : IDisposable
             ["channel"] = "shell",
             ["buffers"] = Array.Empty<object>(),
         }, cancellationToken);
+        return msgId;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="code"/> in a kernel over its open channels WebSocket, as JupyterLab does, and returns what it
+    /// printed; <paramref name="observe"/> sees every message that came back.
+    /// </summary>
+    public static async Task<string> RunInKernelAsync(ClientWebSocket socket, string code, CancellationToken cancellationToken, Action<string>? observe = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var msgId = await StartInKernelAsync(socket, code, cancellationToken);
 
         // Output arrives as stream messages; the kernel going idle after this request ends it.
         var printed = new StringBuilder();

@@ -1,9 +1,11 @@
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Identity;
+using RemoteGpu.Core.Idle;
 using RemoteGpu.Core.Options;
 using RemoteGpu.Core.Provisioning;
 using RemoteGpu.Worker.Health;
+using RemoteGpu.Worker.Idle;
 using RemoteGpu.Worker.Provisioning;
 using RemoteGpu.Worker.Runtime.Docker;
 
@@ -25,6 +27,7 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddValidatedOptions<WorkspaceOptions>(WorkspaceOptions.SectionName);
         builder.Services.AddValidatedOptions<ProvisioningOptions>(ProvisioningOptions.SectionName);
         builder.Services.AddValidatedOptions<HealthOptions>(HealthOptions.SectionName);
+        builder.Services.AddValidatedOptions<IdleOptions>(IdleOptions.SectionName);
 
         builder.Services.AddSingleton<ProvisioningQueue>();
         builder.Services.AddSingleton<SshProbe>();
@@ -35,6 +38,8 @@ internal static class ApplicationServiceExtensions
 
         builder.Services.AddSingleton<HealthProbes>();
         builder.Services.AddScoped<HealthMonitor>();
+        builder.Services.AddSingleton<ActivityProbes>();
+        builder.Services.AddScoped<IdleMonitor>();
         builder.Services.AddHostedService<HealthConsumer>();
         builder.Services.AddHostedService<HealthScheduler>();
     }

@@ -6,6 +6,7 @@ using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Health;
 using RemoteGpu.Core.Provisioning;
+using RemoteGpu.Worker.Idle;
 using RemoteGpu.Worker.Provisioning;
 using RemoteGpu.Worker.Runtime;
 
@@ -23,6 +24,7 @@ internal sealed partial class HealthMonitor(
     RemoteGpuDbContext db,
     HealthProbes probes,
     IWorkspaceRuntime runtime,
+    IdleMonitor idle,
     ProvisioningQueue provisioning,
     IOptions<HealthOptions> options,
     TimeProvider time,
@@ -39,7 +41,7 @@ internal sealed partial class HealthMonitor(
     public async Task CheckAsync(string environmentId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var environment = await db.Environments.Include(e => e.Access).Include(e => e.Health)
+        var environment = await db.Environments.Include(e => e.Access).Include(e => e.Health).Include(e => e.Activity)
             .SingleOrDefaultAsync(e => e.Id == environmentId, cancellationToken);
         if (environment is not { Status: EnvironmentStatus.Running, DesiredState: DesiredState.Running, Access: { } access })
         {
@@ -84,6 +86,9 @@ internal sealed partial class HealthMonitor(
         }
 
         await RepairAsync(environment, health, now, cancellationToken);
+        // Idle is judged on a container that runs; never while it is being repaired.
+        var stopping = environment.Status == EnvironmentStatus.Running && health.State(HealthCheckNames.Container) != HealthState.Unhealthy
+            && await idle.ObserveAsync(environment, access, cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -96,6 +101,10 @@ internal sealed partial class HealthMonitor(
         if (environment.Status == EnvironmentStatus.Provisioning)
         {
             await provisioning.SendAsync(environment.Id, ProvisioningReasons.Repair);
+        }
+        else if (stopping)
+        {
+            await provisioning.SendAsync(environment.Id, ProvisioningReasons.IdleStop);
         }
     }
 

@@ -99,9 +99,10 @@ internal sealed class HealthProbes(
 
     private async Task<string?> CodeServerAsync(string upstream, CancellationToken cancellationToken)
     {
+        // {"status":"alive"|"expired","lastHeartbeat":…}: "expired" only says nobody used it lately (the idle probes' business).
         using var response = await _http.GetAsync(upstream.TrimEnd('/') + "/healthz", cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return response.IsSuccessStatusCode && body.Contains("\"alive\"", StringComparison.Ordinal)
+        return response.IsSuccessStatusCode && body.Contains("\"status\"", StringComparison.Ordinal)
             ? null
             : $"/healthz answered {(int)response.StatusCode}";
     }

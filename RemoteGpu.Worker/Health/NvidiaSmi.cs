@@ -13,6 +13,31 @@ internal static class NvidiaSmi
     public static readonly IReadOnlyList<string> QueryArguments =
         ["--query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total", "--format=csv,noheader,nounits"];
 
+    /// <summary>The arguments that list the processes computing on the GPUs: one line each.</summary>
+    public static readonly IReadOnlyList<string> ComputeAppsArguments = ["--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"];
+
+    /// <summary>How many compute processes <see cref="ComputeAppsArguments"/> listed.</summary>
+    /// <exception cref="FormatException">A line is not a pid and a memory figure.</exception>
+    public static int ParseComputeApps(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var count = 0;
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (line.StartsWith("No running", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var fields = line.Split(',', StringSplitOptions.TrimEntries);
+            if (fields.Length != 2 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                throw new FormatException($"Not a line of nvidia-smi --query-compute-apps: '{Shorten(line)}'.");
+            }
+            count++;
+        }
+        return count;
+    }
+
     /// <summary>Parses the output of <see cref="QueryArguments"/>; a line that is not six fields is an error.</summary>
     /// <exception cref="FormatException">The output is not what nvidia-smi prints.</exception>
     public static IReadOnlyList<GpuSample> Parse(string output)

@@ -174,14 +174,15 @@ internal sealed partial class EnvironmentConverger(
         {
             return;
         }
-        await SetStatusAsync(environment, EnvironmentStatus.Stopping, null, cancellationToken);
+        // The stop's reason, if it had one (the idle culler's), stays for the owner to read.
+        await SetStatusAsync(environment, EnvironmentStatus.Stopping, environment.StatusReason, cancellationToken);
         await runtime.StopAsync(environment.Id, cancellationToken);
         if (environment.Access is { } access)
         {
             access.JupyterUpstream = null;
             access.CodeServerUpstream = null;
         }
-        await SetStatusAsync(environment, EnvironmentStatus.Stopped, null, cancellationToken);
+        await SetStatusAsync(environment, EnvironmentStatus.Stopped, environment.StatusReason, cancellationToken);
     }
 
     private async Task DeleteAsync(GpuEnvironment environment, CancellationToken cancellationToken)

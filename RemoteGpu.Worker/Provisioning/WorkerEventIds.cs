@@ -21,4 +21,6 @@ internal static class WorkerEventIds
     public const int HealthSweepFailed = 4034;
     public const int HealthRepairFailed = 4035;
     public const int HealthCheckDropped = 4036;
+    public const int IdleWarned = 4040;
+    public const int IdleStopped = 4041;
 }

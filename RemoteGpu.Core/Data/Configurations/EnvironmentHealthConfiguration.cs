@@ -10,7 +10,7 @@ namespace RemoteGpu.Core.Data.Configurations;
 internal sealed class EnvironmentHealthConfiguration : IEntityTypeConfiguration<EnvironmentHealth>
 {
     /// <summary>The jsonb columns, in the names and enum spellings the Api shows.</summary>
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
@@ -26,7 +26,7 @@ internal sealed class EnvironmentHealthConfiguration : IEntityTypeConfiguration<
         JsonColumn(builder.Property(h => h.History));
     }
 
-    private static void JsonColumn<T>(PropertyBuilder<List<T>> property) =>
+    internal static void JsonColumn<T>(PropertyBuilder<List<T>> property) =>
         property.HasColumnType("jsonb").HasConversion(
             value => JsonSerializer.Serialize(value, Json),
             text => JsonSerializer.Deserialize<List<T>>(text, Json) ?? new List<T>(),

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Health;
+using RemoteGpu.Core.Idle;
 
 namespace RemoteGpu.Core.Data.Configurations;
 
@@ -23,6 +24,7 @@ internal sealed class GpuEnvironmentConfiguration : IEntityTypeConfiguration<Gpu
 
         builder.HasOne(e => e.Owner).WithMany().HasForeignKey(e => e.OwnerId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(e => e.Access).WithOne().HasForeignKey<AccessInfo>(a => a.EnvironmentId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne(e => e.Activity).WithOne().HasForeignKey<EnvironmentActivity>(a => a.EnvironmentId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(e => e.Health).WithOne().HasForeignKey<EnvironmentHealth>(h => h.EnvironmentId).OnDelete(DeleteBehavior.Cascade);
 
         builder.HasIndex(e => e.OwnerId);

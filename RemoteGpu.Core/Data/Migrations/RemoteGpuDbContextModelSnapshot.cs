@@ -283,11 +283,19 @@ namespace RemoteGpu.Core.Data.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("host_name");
 
+                    b.Property<int?>("IdleTimeoutMinutes")
+                        .HasColumnType("integer")
+                        .HasColumnName("idle_timeout_minutes");
+
                     b.Property<string>("Image")
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")
                         .HasColumnName("image");
+
+                    b.Property<DateTimeOffset?>("KeepAliveUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("keep_alive_until");
 
                     b.Property<int>("MemoryMb")
                         .HasColumnType("integer")
@@ -718,6 +726,68 @@ namespace RemoteGpu.Core.Data.Migrations
                     b.ToTable("user_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("RemoteGpu.Core.Idle.EnvironmentActivity", b =>
+                {
+                    b.Property<string>("EnvironmentId")
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("environment_id");
+
+                    b.Property<DateTimeOffset?>("CheckedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("checked_at");
+
+                    b.Property<DateTimeOffset?>("CpuSampledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cpu_sampled_at");
+
+                    b.Property<long?>("CpuUsageNanoseconds")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cpu_usage_nanoseconds");
+
+                    b.Property<DateTimeOffset?>("IdleGpuHeldSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("idle_gpu_held_since");
+
+                    b.Property<DateTimeOffset?>("IdleSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("idle_since");
+
+                    b.Property<string>("Sources")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("sources");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset?>("StopAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stop_at");
+
+                    b.Property<string>("Verdict")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("verdict");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.Property<DateTimeOffset?>("WarnedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("warned_at");
+
+                    b.HasKey("EnvironmentId")
+                        .HasName("pk_environment_activity");
+
+                    b.ToTable("environment_activity", (string)null);
+                });
+
             modelBuilder.Entity("RemoteGpu.Core.Environments.AccessInfo", b =>
                 {
                     b.HasOne("RemoteGpu.Core.Environments.GpuEnvironment", null)
@@ -838,9 +908,21 @@ namespace RemoteGpu.Core.Data.Migrations
                         .HasConstraintName("fk_user_sessions_users_user_id");
                 });
 
+            modelBuilder.Entity("RemoteGpu.Core.Idle.EnvironmentActivity", b =>
+                {
+                    b.HasOne("RemoteGpu.Core.Environments.GpuEnvironment", null)
+                        .WithOne("Activity")
+                        .HasForeignKey("RemoteGpu.Core.Idle.EnvironmentActivity", "EnvironmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_environment_activity_environments_environment_id");
+                });
+
             modelBuilder.Entity("RemoteGpu.Core.Environments.GpuEnvironment", b =>
                 {
                     b.Navigation("Access");
+
+                    b.Navigation("Activity");
 
                     b.Navigation("Health");
                 });
