@@ -109,14 +109,8 @@ internal sealed class HealthProbes(
 
     private async Task<string?> GpuAsync(GpuEnvironment environment, CancellationToken cancellationToken)
     {
-        var result = await runtime.ExecAsync(environment.Id, [options.Value.NvidiaSmi, .. NvidiaSmi.QueryArguments], null, cancellationToken);
-        if (result.ExitCode != 0)
-        {
-            var said = result.StandardError.Trim() is { Length: > 0 } stderr ? stderr : result.StandardOutput.Trim();
-            return $"{options.Value.NvidiaSmi} exited with {result.ExitCode}: {(said.Length <= 200 ? said : said[..200])}";
-        }
-        var gpus = NvidiaSmi.Parse(result.StandardOutput);
-        return gpus.Count == environment.GpuCount ? null : $"{gpus.Count} of {environment.GpuCount} GPUs visible";
+        var reading = await NvidiaSmi.ReadAsync(runtime, environment.Id, options.Value.NvidiaSmi, cancellationToken);
+        return reading.Gpus.Count == environment.GpuCount ? null : $"{reading.Gpus.Count} of {environment.GpuCount} GPUs visible";
     }
 
     public void Dispose() => _http.Dispose();

@@ -1,14 +1,40 @@
 using System.Globalization;
 using System.Numerics;
+using RemoteGpu.Worker.Runtime;
 
 namespace RemoteGpu.Worker.Health;
 
 /// <summary>One GPU as <c>nvidia-smi --query-gpu</c> reports it; null where it printed <c>[N/A]</c>.</summary>
 internal sealed record GpuSample(int Index, string Uuid, string Name, int? UtilizationPercent, long? MemoryUsedMiB, long? MemoryTotalMiB);
 
+/// <summary>What <c>nvidia-smi</c> said about a workspace's GPUs: each GPU, and how many processes compute on them.</summary>
+internal sealed record GpuReading(IReadOnlyList<GpuSample> Gpus, int ComputeProcesses);
+
 /// <summary>Asks <c>nvidia-smi</c> inside a workspace about its GPUs, and reads its CSV.</summary>
 internal static class NvidiaSmi
 {
+    /// <summary>Runs <paramref name="command"/> (nvidia-smi, or a stand-in) in the workspace with both queries.</summary>
+    /// <exception cref="WorkspaceRuntimeException">It failed (no driver, no GPU): the message says what it printed.</exception>
+    /// <exception cref="FormatException">It printed something else than nvidia-smi prints.</exception>
+    public static async Task<GpuReading> ReadAsync(IWorkspaceRuntime runtime, string environmentId, string command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var gpus = await runtime.ExecAsync(environmentId, [command, .. QueryArguments], null, cancellationToken);
+        ThrowIfFailed(command, gpus);
+        var apps = await runtime.ExecAsync(environmentId, [command, .. ComputeAppsArguments], null, cancellationToken);
+        ThrowIfFailed(command, apps);
+        return new GpuReading(Parse(gpus.StandardOutput), ParseComputeApps(apps.StandardOutput));
+    }
+
+    private static void ThrowIfFailed(string command, ExecResult result)
+    {
+        if (result.ExitCode != 0)
+        {
+            var said = result.StandardError.Trim() is { Length: > 0 } stderr ? stderr : result.StandardOutput.Trim();
+            throw new WorkspaceRuntimeException($"{command} exited with {result.ExitCode}: {Shorten(said)}");
+        }
+    }
+
     /// <summary>The arguments after the command: one line per GPU, without header or units.</summary>
     public static readonly IReadOnlyList<string> QueryArguments =
         ["--query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total", "--format=csv,noheader,nounits"];
@@ -68,5 +94,5 @@ internal static class NvidiaSmi
         : T.TryParse(field, NumberStyles.Number, CultureInfo.InvariantCulture, out var value) ? value
         : throw new FormatException($"Not a number in nvidia-smi's output: '{Shorten(field)}'.");
 
-    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 }

@@ -178,30 +178,27 @@ internal sealed partial class ActivityProbes(
             ? at
             : null;
 
-    private async Task GpuAsync(string environmentId, EnvironmentActivity activity, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task GpuAsync(string environmentId, EnvironmentActivity activity, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RecordGpu(activity, await NvidiaSmi.ReadAsync(runtime, environmentId, health.Value.NvidiaSmi, cancellationToken), now, idle.Value);
+
+    /// <summary>
+    /// A GPU at the threshold or above is working; memory held at 0 % is "idle GPU held", reported, and counted as
+    /// working (its compute processes) only unless the policy stops such environments.
+    /// </summary>
+    internal static void RecordGpu(EnvironmentActivity activity, GpuReading reading, DateTimeOffset now, IdleOptions policy)
     {
-        var smi = health.Value.NvidiaSmi;
-        var gpus = await runtime.ExecAsync(environmentId, [smi, .. NvidiaSmi.QueryArguments], null, cancellationToken);
-        var apps = await runtime.ExecAsync(environmentId, [smi, .. NvidiaSmi.ComputeAppsArguments], null, cancellationToken);
-        if (gpus.ExitCode != 0 || apps.ExitCode != 0)
-        {
-            throw new WorkspaceRuntimeException($"{smi} exited with {gpus.ExitCode}/{apps.ExitCode}.");
-        }
-        var samples = NvidiaSmi.Parse(gpus.StandardOutput);
-        var processes = NvidiaSmi.ParseComputeApps(apps.StandardOutput);
-        var busiest = samples.Max(s => s.UtilizationPercent ?? 0);
-        var held = samples.Any(s => s.MemoryUsedMiB > 0) || processes > 0;
-        if (busiest >= idle.Value.GpuThresholdPercent)
+        var busiest = reading.Gpus.Count == 0 ? 0 : reading.Gpus.Max(s => s.UtilizationPercent ?? 0);
+        if (busiest >= policy.GpuThresholdPercent)
         {
             activity.Saw(ActivitySources.Gpu, now, $"{busiest}%");
             activity.IdleGpuHeldSince = null;
             return;
         }
-        // Memory held by processes that compute nothing: reported as idle GPU held; use only if the policy says so.
+        var held = reading.ComputeProcesses > 0 || reading.Gpus.Any(s => s.MemoryUsedMiB > 0);
         activity.IdleGpuHeldSince = held ? activity.IdleGpuHeldSince ?? now : null;
-        if (processes > 0 && !idle.Value.StopIdleGpuHeld)
+        if (reading.ComputeProcesses > 0 && !policy.StopIdleGpuHeld)
         {
-            activity.Saw(ActivitySources.Gpu, now, processes == 1 ? "1 compute process at 0%" : $"{processes} compute processes at 0%");
+            activity.Saw(ActivitySources.Gpu, now, reading.ComputeProcesses == 1 ? "1 compute process at 0%" : $"{reading.ComputeProcesses} compute processes at 0%");
         }
     }
 
