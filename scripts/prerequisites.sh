@@ -3,6 +3,8 @@
 #   - the .NET 10 SDK on PATH (checked only: it is not in Debian's archive),
 #   - docker.io, debootstrap, chromium and a few tools (apt); PostgreSQL and Redis run as containers
 #     from the local stand-in images (scripts/build-images.sh),
+#   - npm and a C++ toolchain (apt; npm only where none is on PATH): build-images.sh installs
+#     code-server for the test workspace image from npm and compiles its native modules,
 #   - a running Docker engine (started here when the machine has no systemd).
 # Idempotent; runs as root or through sudo; takes well under 2 s when nothing is missing.
 # Environment: REMOTEGPU_DOCKERD_TIMEOUT (seconds to wait for the engine, default 60).
@@ -25,7 +27,16 @@ PACKAGES=(
   util-linux             # flock, setpriv, mountpoint
   chromium               # the real-browser tests (headless, driven through chromium-driver)
   chromium-driver        # chromedriver for Selenium; tests point at it, so nothing is downloaded
+  g++                    # build-images.sh: code-server's native modules (argon2, kerberos, node-pty...)
+  make                   #   are compiled by node-gyp where no prebuilt binary can be downloaded,
+  python3                #   node-gyp runs on python3,
+  libkrb5-dev            #   and kerberos builds against the Kerberos headers
 )
+# build-images.sh fetches Node.js and code-server with npm. Any npm on PATH does (e.g. one that came
+# with a Node.js from elsewhere, which Debian's npm package would conflict with); Debian's otherwise.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 # shellcheck source=scripts/lib/apt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"

@@ -267,9 +267,13 @@ start_code_server() {
     log "code-server: not started (REMOTEGPU_CODE_SERVER_PASSWORD is not set)"
     return
   fi
+  # A short reconnection grace: a dropped browser's session (and its terminals) ends after 30 s
+  # instead of code-server's default 3 h. The flag came with coder/code-server#7678 (2026): 4.108 and
+  # older refuse to start with it.
   as_user "PASSWORD=$REMOTEGPU_CODE_SERVER_PASSWORD" -- code-server \
     --bind-addr "0.0.0.0:$CODE_SERVER_PORT" --auth password \
-    --disable-telemetry --disable-update-check --disable-workspace-trust /workspace &
+    --disable-telemetry --disable-update-check --disable-workspace-trust \
+    --reconnection-grace-time 30 /workspace &
   SERVICE_PID[code-server]=$!
   log "code-server: starting on port $CODE_SERVER_PORT"
 }
