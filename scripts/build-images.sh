@@ -389,7 +389,8 @@ $(base_recipe "$IMAGES/workspace-test/packages")")
   hash=$(recipe_hash "base=$base_hash
 $(declare -f docker_build)" \
     "$IMAGES/workspace-test/Dockerfile" "$IMAGES/workspace/entrypoint.sh" "$IMAGES/workspace/setup-image.sh" \
-    "$IMAGES/workspace/remotegpu_jupyter.py" "$IMAGES/workspace/jupyter_server_config.py")
+    "$IMAGES/workspace/remotegpu_jupyter.py" "$IMAGES/workspace/jupyter_server_config.py" \
+    "$IMAGES/workspace-test/nvidia-smi-fake")
   if [ "$force" = 0 ] && [ "$(image_recipe "$image")" = "$hash" ]; then
     say "workspace-test: $image is up to date (recipe ${hash:0:12})"
     return

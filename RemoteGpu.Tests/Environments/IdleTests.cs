@@ -35,10 +35,14 @@ public sealed class IdleTests(WorkerPolicyPlatform fixture) : IDisposable
     {
         var owner = await _platform.CreateUserAsync();
         var bearer = await EdgeDriver.CreateTokenAsync(owner.Client);
-        var idle = await RunningAsync(owner);
-        var cpu = await RunningAsync(owner);
-        var ssh = await RunningAsync(owner);
-        var kernel = await RunningAsync(owner);
+        // The busy ones are held by a lease while their work is set up (a timeout of 20 s is shorter than that on
+        // a 2-core machine), then the lease is ended and only their work is left to keep them.
+        var created = await Task.WhenAll(CreatedAsync(owner), CreatedAsync(owner, leased: true), CreatedAsync(owner, leased: true), CreatedAsync(owner, leased: true));
+        var (idle, cpu, ssh, kernel) = (created[0], created[1], created[2], created[3]);
+        foreach (var environment in created)
+        {
+            await WaitForStatusAsync(owner.Client, environment.Id, "running");
+        }
 
         // A job burning CPU, started and left (no session, no request).
         await ExecInContainerAsync(_docker, (await ContainerOfAsync(_docker, cpu.Id)).ID, "remotegpu",
@@ -48,6 +52,7 @@ public sealed class IdleTests(WorkerPolicyPlatform fixture) : IDisposable
         session.ConnectRetryingTransport();
         using var shell = session.CreateShellStream("xterm", 80, 24, 800, 600, 1024);
         // A kernel sleeping in a cell: busy, printing nothing, its browser gone.
+        await _edge.WaitForAsync(kernel.Id, "/jupyter/api/status", bearer, s => s == HttpStatusCode.OK, TimeSpan.FromMinutes(1));
         using (var started = await _edge.SendAsync(HttpMethod.Post, kernel.Id, "/jupyter/api/kernels", bearer, content: new StringContent("{}", Encoding.UTF8, "application/json")))
         {
             Assert.Equal(HttpStatusCode.Created, started.StatusCode);
@@ -56,7 +61,13 @@ public sealed class IdleTests(WorkerPolicyPlatform fixture) : IDisposable
             using var socket = await _edge.ConnectWebSocketAsync(kernel.Id, $"/jupyter/api/kernels/{kernelId}/channels", bearer, timeout.Token);
             await EdgeDriver.StartInKernelAsync(socket, "import time\ntime.sleep(3600)", timeout.Token);
         }
-        var since = DateTimeOffset.UtcNow;
+        // The leases end now.
+        var since = DateTimeOffset.UtcNow.AddSeconds(2);
+        foreach (var environment in new[] { cpu, ssh, kernel })
+        {
+            using var ended = await owner.Client.PostAsync($"/api/environments/{environment.Id}/keep-alive", new { until = since });
+            Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        }
 
         // The idle one: warned, then stopped, with the reason on it and in the audit log.
         var stopped = await WaitForStatusAsync(owner.Client, idle.Id, "stopped", TimeSpan.FromMinutes(2));
@@ -177,9 +188,21 @@ public sealed class IdleTests(WorkerPolicyPlatform fixture) : IDisposable
 
     private async Task<Running> RunningAsync(TestUser owner)
     {
+        var environment = await CreatedAsync(owner);
+        await WaitForStatusAsync(owner.Client, environment.Id, "running");
+        return environment;
+    }
+
+    /// <summary>Created, not yet running; <paramref name="leased"/>: held by a 5-minute keep-alive lease from the start.</summary>
+    private static async Task<Running> CreatedAsync(TestUser owner, bool leased = false)
+    {
         var created = await CreateAsync(owner.Client);
         var id = created.GetProperty("environment").GetProperty("id").GetString()!;
-        await WaitForStatusAsync(owner.Client, id, "running");
+        if (leased)
+        {
+            using var lease = await owner.Client.PostAsync($"/api/environments/{id}/keep-alive", new { until = DateTimeOffset.UtcNow.AddMinutes(5) });
+            Assert.Equal(HttpStatusCode.OK, lease.StatusCode);
+        }
         var ssh = created.GetProperty("access_info").GetProperty("ssh");
         return new Running(id, ssh.GetProperty("port").GetInt32(), ssh.GetProperty("password").GetString()!);
     }
