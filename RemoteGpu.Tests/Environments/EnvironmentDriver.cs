@@ -22,10 +22,11 @@ internal static class EnvironmentDriver
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    public static async Task<JsonElement> CreateAsync(ApiClient client, string? name = null, int gpuCount = 0, string? idempotencyKey = null, int? idleTimeoutMinutes = null)
+    public static async Task<JsonElement> CreateAsync(
+        ApiClient client, string? name = null, int gpuCount = 0, string? idempotencyKey = null, int? idleTimeoutMinutes = null, int memoryMb = 512)
     {
         using var response = await client.PostAsync("/api/environments",
-            new { name = name ?? "ws-" + Guid.NewGuid().ToString("N")[..8], image = TestImage, gpu_count = gpuCount, cpu_cores = 1, memory_mb = 512, idle_timeout_minutes = idleTimeoutMinutes },
+            new { name = name ?? "ws-" + Guid.NewGuid().ToString("N")[..8], image = TestImage, gpu_count = gpuCount, cpu_cores = 1, memory_mb = memoryMb, idle_timeout_minutes = idleTimeoutMinutes },
             idempotencyKey is null ? null : new Dictionary<string, string> { ["Idempotency-Key"] = idempotencyKey });
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return await ApiClient.ReadAsync(response);

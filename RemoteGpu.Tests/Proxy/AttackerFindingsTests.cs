@@ -54,6 +54,7 @@ public sealed partial class AttackerFindingsTests(PlatformFixture platform, ITes
             {
                 ("A's sshd", addressOfA, "22"), ("A's Jupyter", addressOfA, "8888"), ("A's code-server", addressOfA, "8080"),
                 ("A's Jupyter on the host", gateway, workspaceA.NetworkSettings.Ports!["8888/tcp"]![0].HostPort),
+                ("A's code-server on the host", gateway, workspaceA.NetworkSettings.Ports["8080/tcp"]![0].HostPort),
             };
             foreach (var (resource, port) in new[] { ("postgres", "5432/tcp"), ("redis", "6379/tcp") })
             {

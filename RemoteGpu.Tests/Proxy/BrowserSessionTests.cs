@@ -16,7 +16,6 @@ namespace RemoteGpu.Tests.Proxy;
 [Trait("Category", "E2E")]
 public sealed class BrowserSessionTests(PlatformFixture platform) : IAsyncLifetime
 {
-    private static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(20);
     private readonly EdgeDriver _edge = new(platform);
     private EchoUpstream _upstream = null!;
 
@@ -78,43 +77,5 @@ public sealed class BrowserSessionTests(PlatformFixture platform) : IAsyncLifeti
     }
 
     private static Task WaitAsync(Func<bool> condition, string what, ChromeDriver driver) =>
-        Poll.UntilAsync(condition, PageTimeout, $"{what} (the browser is at {driver.Url}: {driver.Title})");
-
-    /// <summary>
-    /// Debian's Chromium and chromedriver, named explicitly so that Selenium Manager never looks for (or
-    /// downloads) either; headless, with a profile of its own that is deleted afterwards.
-    /// </summary>
-    private sealed class HeadlessChromium : IDisposable
-    {
-        private const string ChromeDriver = "/usr/bin/chromedriver";
-        private const string Chromium = "/usr/bin/chromium";
-        private readonly DirectoryInfo _profile = Directory.CreateTempSubdirectory("remotegpu-chromium-");
-        private readonly ChromeDriverService _service;
-
-        public HeadlessChromium()
-        {
-            Assert.True(File.Exists(ChromeDriver) && File.Exists(Chromium),
-                $"{Chromium} and {ChromeDriver} are missing: run scripts/prerequisites.sh (packages chromium, chromium-driver).");
-            _service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
-            _service.SuppressInitialDiagnosticInformation = true;
-            _service.HideCommandPromptWindow = true;
-            var options = new ChromeOptions { BinaryLocation = Chromium };
-            options.AddArguments(
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--no-default-browser-check", "--no-proxy-server", $"--user-data-dir={_profile.FullName}");
-            Driver = new ChromeDriver(_service, options, TimeSpan.FromSeconds(60));
-            Driver.Manage().Timeouts().PageLoad = PageTimeout;
-        }
-
-        public ChromeDriver Driver { get; }
-
-        public void Dispose()
-        {
-            Driver.Quit();
-            Driver.Dispose();
-            _service.Dispose();
-            _profile.Delete(recursive: true);
-        }
-    }
+        Poll.UntilAsync(condition, HeadlessChromium.PageTimeout, $"{what} (the browser is at {driver.Url}: {driver.Title})");
 }

@@ -148,8 +148,9 @@ public sealed class RunningWorkspaceTests(DockerRuntimeFixture fixture, ITestOut
         var upstream = fixture.SharedInstance.JupyterUpstream;
         Assert.NotNull(upstream);
         Assert.StartsWith("http://127.0.0.1:", upstream, StringComparison.Ordinal);
-        // The test image has no code-server, and declares no port 8080.
-        Assert.Null(fixture.SharedInstance.CodeServerUpstream);
+        // The test image declares code-server's port too (8080): published on loopback, recorded, whether it runs or not.
+        Assert.StartsWith("http://127.0.0.1:", fixture.SharedInstance.CodeServerUpstream, StringComparison.Ordinal);
+        Assert.NotEqual(upstream, fixture.SharedInstance.CodeServerUpstream);
 
         using var http = new HttpClient { BaseAddress = new Uri(upstream + "/jupyter/"), Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new("token", fixture.SharedJupyterToken);
