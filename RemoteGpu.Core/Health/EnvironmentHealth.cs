@@ -43,8 +43,12 @@ public sealed class EnvironmentHealth
     public List<HealthEvent> History { get; set; } = [];
     public uint Version { get; set; }
 
-    /// <summary>Records one result of <paramref name="name"/>; returns the change it caused, if it caused one.</summary>
-    public HealthEvent? Record(string name, bool passed, string? error, DateTimeOffset now, int threshold)
+    /// <summary>
+    /// Records one result of <paramref name="name"/>; returns the change it caused, if it caused one. Until
+    /// <paramref name="startingUntil"/> a check that has not passed since the start stays unknown: services take their
+    /// time to come up, and are not failing while they do.
+    /// </summary>
+    public HealthEvent? Record(string name, bool passed, string? error, DateTimeOffset now, int threshold, DateTimeOffset? startingUntil = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 1);
         var check = Checks.Find(c => c.Name == name);
@@ -56,6 +60,12 @@ public sealed class EnvironmentHealth
         var observed = passed ? HealthState.Healthy : HealthState.Unhealthy;
         check.CheckedAt = now;
         check.LastError = passed ? check.LastError : error;
+        if (!passed && check.State == HealthState.Unknown && now < startingUntil)
+        {
+            check.Candidate = null;
+            check.Streak = 0;
+            return null;
+        }
         if (observed == check.State)
         {
             check.Candidate = null;

@@ -77,7 +77,7 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
         {
             return false;
         }
-        DropForeignCookies(httpContext.Response);
+        DropForeignCookies(httpContext);
         if (jupyterToken is null)
         {
             return true;
@@ -118,31 +118,47 @@ internal sealed class EdgeTransformer(string pathPrefixToStrip, string? jupyterT
     }
 
     /// <summary>
-    /// Drops a <c>Set-Cookie</c> that names one of the platform's cookies or carries a <c>Domain</c>: on a real
-    /// domain every <c>env-*</c> host and the platform are one site, and a workspace could otherwise fix or shadow
-    /// other users' sessions (cookie tossing). A workspace's own host-only cookies pass.
+    /// Drops a <c>Set-Cookie</c> that names one of the platform's cookies or carries a <c>Domain</c> other than the
+    /// environment's own host: on a real domain every <c>env-*</c> host and the platform are one site, and a workspace
+    /// could otherwise fix or shadow other users' sessions (cookie tossing). A workspace's own host-only cookies pass;
+    /// one whose <c>Domain</c> is exactly its own host (code-server sets that on a real domain) passes host-only.
     /// </summary>
-    private void DropForeignCookies(HttpResponse response)
+    private void DropForeignCookies(HttpContext httpContext)
     {
+        var response = httpContext.Response;
         var cookies = response.Headers.SetCookie;
         if (cookies.Count == 0)
         {
             return;
         }
+        var host = httpContext.Request.Host.Host;
         var kept = new List<string>(cookies.Count);
+        var changed = false;
         foreach (var cookie in cookies)
         {
             var parsed = SetCookieHeaderValue.TryParse(cookie, out var value) ? value : null;
-            if (parsed is not null && !parsed.Name.StartsWith(PlatformCookiePrefix, StringComparison.OrdinalIgnoreCase) && !parsed.Domain.HasValue)
+            if (parsed is null || parsed.Name.StartsWith(PlatformCookiePrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                ProxyLog.CookieDropped(logger, parsed?.Name.Value ?? "(unreadable)");
+                changed = true;
+            }
+            else if (!parsed.Domain.HasValue)
             {
                 kept.Add(cookie!);
             }
+            else if (parsed.Domain.AsSpan().TrimStart('.').Equals(host, StringComparison.OrdinalIgnoreCase))
+            {
+                parsed.Domain = null;
+                kept.Add(parsed.ToString());
+                changed = true;
+            }
             else
             {
-                ProxyLog.CookieDropped(logger, parsed?.Name.Value ?? "(unreadable)");
+                ProxyLog.CookieDropped(logger, parsed.Name.Value ?? "(unnamed)");
+                changed = true;
             }
         }
-        if (kept.Count != cookies.Count)
+        if (changed)
         {
             response.Headers.SetCookie = kept.ToArray();
         }

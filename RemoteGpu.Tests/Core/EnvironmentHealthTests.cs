@@ -30,6 +30,23 @@ public sealed class EnvironmentHealthTests
     }
 
     [Fact]
+    public void WhileStarting_ACheckThatHasNotPassedYet_StaysUnknown_ButOneThatPassedCanFail()
+    {
+        var health = new EnvironmentHealth { EnvironmentId = "env-0123abcd" };
+        var graceEnds = T0.AddMinutes(2);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Null(health.Record("jupyter", passed: false, "connection refused", T0.AddSeconds(i), threshold: 2, graceEnds));
+        }
+        Assert.Equal((HealthState.Unknown, "connection refused"), (health.State("jupyter"), health.Checks.Single().LastError));
+        health.Record("jupyter", passed: true, null, T0.AddSeconds(10), threshold: 1, graceEnds);
+        health.Record("jupyter", passed: false, "500", T0.AddSeconds(11), threshold: 1, graceEnds);
+        Assert.Equal(HealthState.Unhealthy, health.State("jupyter"));
+        health.Record("ssh", passed: false, "refused", graceEnds, threshold: 1, graceEnds);
+        Assert.Equal(HealthState.Unhealthy, health.State("ssh"));
+    }
+
+    [Fact]
     public void TheVerdict_IsUnhealthyForAnEssentialCheck_DegradedForAnother_UnknownUntilEveryCheckAnswered()
     {
         var health = new EnvironmentHealth { EnvironmentId = "env-0123abcd" };

@@ -30,8 +30,9 @@ public sealed class WorkerPolicyPlatform : IAsyncLifetime
         ["Health:Interval"] = "00:00:01",
         ["Health:Threshold"] = "2",
         ["Health:ProbeTimeout"] = "00:00:02",
-        ["Health:RepairBackoff"] = "00:00:05",
+        ["Health:RepairBackoff"] = "00:00:10",
         ["Health:MaxRepairs"] = "3",
+        ["Health:StartupGrace"] = "00:01:00",
         ["Idle:DefaultTimeout"] = "00:00:20",
         ["Idle:Warning"] = "00:00:10",
         ["Idle:CpuThresholdPercent"] = "50",
@@ -57,7 +58,7 @@ public sealed class WorkerPolicyPlatform : IAsyncLifetime
 [Trait("Category", "E2E")]
 public sealed class HealthTests(WorkerPolicyPlatform fixture) : IDisposable
 {
-    private static readonly TimeSpan HealTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan HealTimeout = TimeSpan.FromMinutes(3);
     private readonly PlatformFixture _platform = fixture.Platform;
     private readonly DockerClient _docker = new DockerClientBuilder().Build();
 
@@ -171,7 +172,8 @@ public sealed class HealthTests(WorkerPolicyPlatform fixture) : IDisposable
         var container = await ContainerAsync(id);
 
         // Jupyter can no longer start in this container (its files stay broken across a restart of the container).
-        await ExecAsRootAsync(container.ID, "chmod", "000", "/usr/lib/python3/dist-packages/jupyter_server/serverapp.py");
+        // (The package's directory, not a module: Python would load a module's compiled copy without reading its source.)
+        await ExecAsRootAsync(container.ID, "chmod", "000", "/usr/lib/python3/dist-packages/jupyter_server");
         await ExecAsRootAsync(container.ID, "pkill", "-f", "[j]upyter_server");
 
         var failed = await WaitForStatusAsync(owner.Client, id, "failed", HealTimeout);

@@ -308,14 +308,17 @@ public sealed partial class AttackerFindingsTests(PlatformFixture platform, ITes
         var bearer = await EdgeDriver.CreateTokenAsync(owner.Client);
         await using var upstream = await EchoUpstream.StartAsync();
         var id = await upstream.CreateEnvironmentAsync(platform, _edge, owner, bearer);
-        string[] hostile = ["remotegpu_session=fixed; Path=/", "remotegpu_env=fixed", "REMOTEGPU_SESSION=x", "tossed=1; Domain=localhost; Path=/"];
+        string[] hostile = ["remotegpu_session=fixed; Path=/", "remotegpu_env=fixed", "REMOTEGPU_SESSION=x", "tossed=1; Domain=localhost; Path=/", "neighbour=1; Domain=env-00000000.localhost"];
         const string Own = "_xsrf=workspace-own; Path=/jupyter/";
+        // code-server on a real domain names its own host: kept, as a host-only cookie.
+        var ownDomain = $"code-server-session=abc; Domain={id}.{platform.EnvironmentDomain}; Path=/; HttpOnly";
+        var ownDomainHostOnly = "code-server-session=abc; path=/; httponly";
 
-        var query = string.Join('&', hostile.Append(Own).Select(cookie => "set-cookie=" + Uri.EscapeDataString(cookie)));
+        var query = string.Join('&', hostile.Append(Own).Append(ownDomain).Select(cookie => "set-cookie=" + Uri.EscapeDataString(cookie)));
         using var response = await _edge.GetAsync(id, "/jupyter/api/status?" + query, bearer);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal([Own], response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : []);
+        Assert.Equal([Own, ownDomainHostOnly], response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : []);
     }
 
     /// <summary>Finding 8: anonymous callers and the hand-off told an environment that exists from one that does not.</summary>

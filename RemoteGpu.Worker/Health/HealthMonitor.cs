@@ -71,7 +71,7 @@ internal sealed partial class HealthMonitor(
         }
         foreach (var result in results)
         {
-            if (health.Record(result.Check, result.Passed, result.Error, now, settings.Threshold) is { } change)
+            if (health.Record(result.Check, result.Passed, result.Error, now, settings.Threshold, environment.StatusChangedAt + settings.StartupGrace) is { } change)
             {
                 WorkerTelemetry.HealthChanges.Add(1, new("check", change.Check), new("to", Name(change.To)));
                 LogChanged(logger, environment.Id, change.Check, change.From, change.To, change.Detail);

@@ -15,6 +15,13 @@ internal sealed record HealthOptions
     [Range(1, 20)]
     public int Threshold { get; init; } = 3;
 
+    /// <summary>
+    /// After a start, how long a check that has not passed yet stays unknown instead of failing: a big image's Jupyter
+    /// takes its time, and is not repaired for it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StartupGrace { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The longest one probe may take; past it the probe failed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(5);
