@@ -59,7 +59,17 @@ public sealed class IdleTests(WorkerPolicyPlatform fixture) : IDisposable
             var kernelId = (await ApiClient.ReadAsync(started)).GetProperty("id").GetString();
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             using var socket = await _edge.ConnectWebSocketAsync(kernel.Id, $"/jupyter/api/kernels/{kernelId}/channels", bearer, timeout.Token);
-            await EdgeDriver.StartInKernelAsync(socket, "import time\ntime.sleep(3600)", timeout.Token);
+            var request = await EdgeDriver.StartInKernelAsync(socket, "import time\ntime.sleep(3600)", timeout.Token);
+            // The browser leaves once the kernel has taken the cell (closing sooner may lose the request).
+            while (true)
+            {
+                var message = await EdgeDriver.ReceiveJsonAsync(socket, timeout.Token);
+                if (message.GetProperty("msg_type").GetString() == "execute_input"
+                    && message.GetProperty("parent_header").TryGetProperty("msg_id", out var parent) && parent.GetString() == request)
+                {
+                    break;
+                }
+            }
         }
         // The leases end now.
         var since = DateTimeOffset.UtcNow.AddSeconds(2);
