@@ -6,6 +6,7 @@ public static class ActivitySources
     public const string Ssh = "ssh";
     public const string Kernel = "jupyter_kernel";
     public const string Terminal = "jupyter_terminal";
+    public const string CodeServer = "code_server";
     public const string Edge = "edge";
     public const string Cpu = "cpu";
     public const string Gpu = "gpu";

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using Aspire.Hosting.ApplicationModel;
 using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -208,6 +210,50 @@ public sealed class HealthTests(WorkerPolicyPlatform fixture) : IDisposable
         var logs = string.Join('\n', await _platform.App.LogAsync("worker"));
         Assert.Contains("remotegpu:provision or its consumer group is gone", logs, StringComparison.Ordinal);
         Assert.Contains("remotegpu:health or its consumer group is gone", logs, StringComparison.Ordinal);
+        await DeleteAsync(owner, id);
+    }
+
+    [Fact]
+    public async Task AWorkerKilledMidCheck_IsStartedAgain_ItsPendingChecksAreTakenOver_AndNothingIsLostOrDoubled()
+    {
+        var (owner, id, _) = await RunningAsync();
+        await WaitForHealthAsync(owner.Client, id, h => h.GetProperty("overall").GetString() == "healthy");
+        var container = await ContainerAsync(id);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_platform.RedisConnectionString);
+        var streams = redis.GetDatabase();
+
+        // The moment a consumer holds a check it has not acknowledged, kill the worker: SIGKILL, mid-check.
+        string[] holding = [];
+        await Poll.UntilAsync(async () =>
+        {
+            holding = [.. (await streams.StreamPendingAsync("remotegpu:health", "workers")).Consumers.Where(c => c.PendingMessageCount > 0).Select(c => c.Name.ToString())];
+            return holding.Length > 0;
+        }, HealTimeout, "a health check in progress");
+        using (var worker = Process.GetProcessById(_platform.App.Snapshot("worker").ProcessId()))
+        {
+            worker.Kill(entireProcessTree: true);
+            await worker.WaitForExitAsync();
+        }
+        using (var restart = new CancellationTokenSource(HealTimeout))
+        {
+            await _platform.App.ResourceNotifications.WaitForResourceAsync(
+                "worker", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), restart.Token);
+            var started = await _platform.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StartCommand, restart.Token);
+            Assert.True(started.Success, started.Message);
+            await _platform.App.ResourceNotifications.WaitForResourceHealthyAsync("worker", WaitBehavior.WaitOnResourceUnavailable, restart.Token);
+        }
+        var restartedAt = DateTimeOffset.UtcNow;
+
+        // Checks go on; what the dead consumer held is claimed and acknowledged by the new one.
+        await WaitForHealthAsync(owner.Client, id, h =>
+            h.GetProperty("overall").GetString() == "healthy" && h.GetProperty("checked_at").GetDateTimeOffset() > restartedAt);
+        await Poll.UntilAsync(async () =>
+            (await streams.StreamPendingAsync("remotegpu:health", "workers")).Consumers
+                .Where(c => holding.Contains(c.Name.ToString())).All(c => c.PendingMessageCount == 0),
+            HealTimeout, "the dead consumer's checks taken over");
+        var after = await ContainerAsync(id);
+        Assert.Equal(container.ID, after.ID); // neither lost nor recreated, and only one (ContainerAsync asserts it)
+        Assert.Equal(container.State!.StartedAt, after.State!.StartedAt);
         await DeleteAsync(owner, id);
     }
 

@@ -132,6 +132,14 @@ public sealed class WorkspaceUiTests(PlatformFixture platform) : IAsyncLifetime
             using var body = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
             Assert.Equal("alive", body.RootElement.GetProperty("status").GetString());
             Assert.True(body.RootElement.GetProperty("lastHeartbeat").GetInt64() > 0);
+
+            // The idle probes read the same heartbeat: code-server's use keeps the environment.
+            await Poll.UntilAsync(async () =>
+            {
+                using var activity = await owner.Client.GetAsync($"/api/environments/{id}/activity");
+                return (await ApiClient.ReadAsync(activity)).GetProperty("sources").EnumerateArray()
+                    .Any(source => source.GetProperty("source").GetString() == "code_server");
+            }, TimeSpan.FromMinutes(1), "code-server's heartbeat among the activity sources");
         }
         finally
         {

@@ -14,7 +14,7 @@ namespace RemoteGpu.Worker.Idle;
 /// <summary>
 /// Looks for anything working in a running environment (DESIGN.md §10) and records each source's last activity:
 /// SSH sessions (sshd's per-session processes), busy Jupyter kernels and the kernels' and terminals' own
-/// <c>last_activity</c>, requests through the edge, the container's CPU use between two probes, and with GPUs their
+/// <c>last_activity</c>, code-server's heartbeat, requests through the edge, the container's CPU use between two probes, and with GPUs their
 /// utilisation and compute processes (nvidia-smi). Returns the sources it could not read: a verdict of idle is never
 /// acted on without all of them.
 /// </summary>
@@ -68,6 +68,9 @@ internal sealed partial class ActivityProbes(
             Try(ActivitySources.Edge, _ => EdgeAsync(environment.Id, activity)),
             access.JupyterUpstream is { } jupyter && access.JupyterTokenProtected is { } token
                 ? Try(ActivitySources.Kernel, ct => JupyterAsync(jupyter, secrets.Unprotect(token), activity, now, ct))
+                : Task.CompletedTask,
+            access.CodeServerUpstream is { } codeServer
+                ? Try(ActivitySources.CodeServer, ct => CodeServerAsync(codeServer, activity, ct))
                 : Task.CompletedTask,
             environment.GpuCount > 0 ? Try(ActivitySources.Gpu, ct => GpuAsync(environment.Id, activity, now, ct)) : Task.CompletedTask);
         return failed;
@@ -159,6 +162,20 @@ internal sealed partial class ActivityProbes(
             {
                 activity.Saw(ActivitySources.Terminal, last, "terminal");
             }
+        }
+    }
+
+    /// <summary>code-server's heartbeat: moved by every request to it but <c>/healthz</c> itself (which reads it).</summary>
+    private async Task CodeServerAsync(string upstream, EnvironmentActivity activity, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(upstream.TrimEnd('/') + "/healthz", cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var health = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        if (health.RootElement.TryGetProperty("lastHeartbeat", out var beat) && beat.ValueKind == JsonValueKind.Number
+            && beat.TryGetInt64(out var milliseconds) && milliseconds > 0)
+        {
+            activity.Saw(ActivitySources.CodeServer, DateTimeOffset.FromUnixTimeMilliseconds(milliseconds), "editor");
         }
     }
 
