@@ -241,7 +241,7 @@ internal static class EnvironmentsApi
             timeout,
             environment.IdleTimeoutMinutes is null,
             environment.KeepAliveUntil,
-            running ? Name(activity?.State ?? IdleState.Unknown) : environment.StatusReason?.StartsWith("Stopped for being idle", StringComparison.Ordinal) == true ? "stopped" : "not_running",
+            running ? Name(activity?.State ?? IdleState.Unknown) : environment.StatusReason?.StartsWith(IdleVerdict.StopReasonPrefix, StringComparison.Ordinal) == true ? "stopped" : "not_running",
             running ? activity?.Verdict : environment.StatusReason,
             activity?.IdleSince,
             running ? activity?.StopAt : null,

@@ -12,6 +12,9 @@ public sealed record IdleDecision(IdleState State, string Verdict, DateTimeOffse
 /// </summary>
 public static class IdleVerdict
 {
+    /// <summary>How the reason of an environment stopped for being idle begins (the worker writes it, the Api reads it).</summary>
+    public const string StopReasonPrefix = "Stopped for being idle: ";
+
     /// <param name="activity">The sources as recorded by this check: a source seen now has <c>LastActiveAt == now</c>.</param>
     /// <param name="timeout">The environment's idle timeout; null or zero: never stopped for being idle.</param>
     /// <param name="startedAt">When it last started running: activity before then does not count.</param>

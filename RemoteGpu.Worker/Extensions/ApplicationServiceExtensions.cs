@@ -36,6 +36,7 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddHostedService<ProvisioningConsumer>();
         builder.Services.AddHostedService<Reconciler>();
 
+        builder.Services.AddSingleton<WorkspaceHttp>();
         builder.Services.AddSingleton<HealthProbes>();
         builder.Services.AddScoped<HealthMonitor>();
         builder.Services.AddSingleton<ActivityProbes>();

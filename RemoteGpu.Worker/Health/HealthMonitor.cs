@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using RemoteGpu.Core.Audit;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Health;
@@ -53,7 +51,8 @@ internal sealed partial class HealthMonitor(
             return; // A second delivery, or two sweeps close together.
         }
 
-        var results = await probes.RunAsync(environment, access, cancellationToken);
+        var readings = await probes.RunAsync(environment, access, cancellationToken);
+        var results = readings.Results;
         now = time.GetUtcNow();
         var health = environment.Health;
         if (health is null)
@@ -75,7 +74,7 @@ internal sealed partial class HealthMonitor(
             {
                 WorkerTelemetry.HealthChanges.Add(1, new("check", change.Check), new("to", Name(change.To)));
                 LogChanged(logger, environment.Id, change.Check, change.From, change.To, change.Detail);
-                Audit(environment.Id, ChangeAction, change.To == HealthState.Healthy, new { check = change.Check, from = Name(change.From), to = Name(change.To), error = change.Detail });
+                WorkerAudit.Add(db, time, environment.Id, ChangeAction, change.To == HealthState.Healthy, new { check = change.Check, from = Name(change.From), to = Name(change.To), error = change.Detail });
             }
         }
         health.CheckedAt = now;
@@ -88,7 +87,7 @@ internal sealed partial class HealthMonitor(
         await RepairAsync(environment, health, now, cancellationToken);
         // Idle is judged on a container that runs; never while it is being repaired.
         var stopping = environment.Status == EnvironmentStatus.Running && health.State(HealthCheckNames.Container) != HealthState.Unhealthy
-            && await idle.ObserveAsync(environment, access, cancellationToken);
+            && await idle.ObserveAsync(environment, access, readings, cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -170,20 +169,8 @@ internal sealed partial class HealthMonitor(
         }
         WorkerTelemetry.HealthRepairs.Add(1, new("check", check), new("action", action));
         LogRepair(logger, environment.Id, check, action, health.Repairs);
-        Audit(environment.Id, RepairAction, action != GiveUp, new { check, action, repairs = health.Repairs });
+        WorkerAudit.Add(db, time, environment.Id, RepairAction, action != GiveUp, new { check, action, repairs = health.Repairs });
     }
-
-    private void Audit(string environmentId, string action, bool success, object details) =>
-        db.AuditEvents.Add(new AuditEvent
-        {
-            OccurredAt = time.GetUtcNow(),
-            ActorName = "worker",
-            Action = action,
-            TargetType = "environment",
-            TargetId = environmentId,
-            Success = success,
-            Details = JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
-        });
 
     private static string Name(HealthState? state) => (state ?? HealthState.Unknown).ToString().ToLowerInvariant();
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Health;
@@ -11,6 +11,12 @@ namespace RemoteGpu.Worker.Health;
 internal sealed record ProbeResult(string Check, bool Passed, string? Error);
 
 /// <summary>
+/// The probes' answers, and what they read on the way that the idle probes use too (read once per check):
+/// nvidia-smi's report and code-server's heartbeat. Null where the probe did not run or failed.
+/// </summary>
+internal sealed record HealthReadings(IReadOnlyList<ProbeResult> Results, GpuReading? Gpu, DateTimeOffset? CodeServerHeartbeat);
+
+/// <summary>
 /// The probes of one running environment (DESIGN.md §10), each bounded by <see cref="HealthOptions.ProbeTimeout"/>:
 /// the container as the engine sees it, the SSH banner on its published port, Jupyter's <c>/jupyter/api/status</c> with
 /// the edge's token and code-server's <c>/healthz</c> on their recorded upstreams (where the image serves them), and
@@ -20,16 +26,13 @@ internal sealed class HealthProbes(
     IWorkspaceRuntime runtime,
     SshProbe ssh,
     EnvironmentSecrets secrets,
-    IOptions<HealthOptions> options) : IDisposable
+    WorkspaceHttp http,
+    IOptions<HealthOptions> options)
 {
-    // Its own client: the services' default one retries (resilience handler), which would hide a failing probe.
-    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+    public async Task<HealthReadings> RunAsync(GpuEnvironment environment, AccessInfo access, CancellationToken cancellationToken)
     {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
-
-    public async Task<IReadOnlyList<ProbeResult>> RunAsync(GpuEnvironment environment, AccessInfo access, CancellationToken cancellationToken)
-    {
+        GpuReading? gpu = null;
+        DateTimeOffset? heartbeat = null;
         var container = await ProbeAsync(HealthCheckNames.Container, ct => ContainerAsync(environment.Id, ct), cancellationToken);
         var probes = new List<Task<ProbeResult>>
         {
@@ -41,13 +44,21 @@ internal sealed class HealthProbes(
         }
         if (access.CodeServerUpstream is { } codeServer)
         {
-            probes.Add(ProbeAsync(HealthCheckNames.CodeServer, ct => CodeServerAsync(codeServer, ct), cancellationToken));
+            probes.Add(ProbeAsync(HealthCheckNames.CodeServer, async ct =>
+            {
+                (var error, heartbeat) = await CodeServerAsync(codeServer, ct);
+                return error;
+            }, cancellationToken));
         }
         if (environment.GpuCount > 0 && container.Passed)
         {
-            probes.Add(ProbeAsync(HealthCheckNames.Gpu, ct => GpuAsync(environment, ct), cancellationToken));
+            probes.Add(ProbeAsync(HealthCheckNames.Gpu, async ct =>
+            {
+                gpu = await NvidiaSmi.ReadAsync(runtime, environment.Id, options.Value.NvidiaSmi, ct);
+                return gpu.Gpus.Count == environment.GpuCount ? null : $"{gpu.Gpus.Count} of {environment.GpuCount} GPUs visible";
+            }, cancellationToken));
         }
-        return [container, .. await Task.WhenAll(probes)];
+        return new HealthReadings([container, .. await Task.WhenAll(probes)], gpu, heartbeat);
     }
 
     private async Task<ProbeResult> ProbeAsync(string check, Func<CancellationToken, Task<string?>> probe, CancellationToken cancellationToken)
@@ -64,7 +75,7 @@ internal sealed class HealthProbes(
         {
             error = $"no answer within {options.Value.ProbeTimeout.TotalSeconds:0.#} s";
         }
-        catch (Exception ex) when (ex is HttpRequestException or WorkspaceRuntimeException or IOException or FormatException)
+        catch (Exception ex) when (ex is HttpRequestException or WorkspaceRuntimeException or IOException or FormatException or JsonException)
         {
             error = ex.Message;
         }
@@ -91,27 +102,30 @@ internal sealed class HealthProbes(
 
     private async Task<string?> JupyterAsync(string upstream, string protectedToken, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, upstream.TrimEnd('/') + "/jupyter/api/status");
-        request.Headers.Authorization = new AuthenticationHeaderValue("token", secrets.Unprotect(protectedToken));
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await http.GetAsync(upstream, "/jupyter/api/status", secrets.Unprotect(protectedToken), cancellationToken);
         return response.IsSuccessStatusCode ? null : $"/jupyter/api/status answered {(int)response.StatusCode}";
     }
 
-    private async Task<string?> CodeServerAsync(string upstream, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>{"status":"alive"|"expired","lastHeartbeat":…}</c>: "expired" only says nobody used it lately, which is the idle
+    /// probes' business; they get the heartbeat (moved by every request to code-server but this one).
+    /// </summary>
+    private async Task<(string? Error, DateTimeOffset? Heartbeat)> CodeServerAsync(string upstream, CancellationToken cancellationToken)
     {
-        // {"status":"alive"|"expired","lastHeartbeat":…}: "expired" only says nobody used it lately (the idle probes' business).
-        using var response = await _http.GetAsync(upstream.TrimEnd('/') + "/healthz", cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return response.IsSuccessStatusCode && body.Contains("\"status\"", StringComparison.Ordinal)
-            ? null
-            : $"/healthz answered {(int)response.StatusCode}";
+        using var response = await http.GetAsync(upstream, "/healthz", null, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return ($"/healthz answered {(int)response.StatusCode}", null);
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var health = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        if (!health.RootElement.TryGetProperty("status", out _))
+        {
+            return ($"/healthz answered {(int)response.StatusCode} without a status", null);
+        }
+        return health.RootElement.TryGetProperty("lastHeartbeat", out var beat) && beat.ValueKind == JsonValueKind.Number
+            && beat.TryGetInt64(out var milliseconds) && milliseconds > 0
+            ? (null, DateTimeOffset.FromUnixTimeMilliseconds(milliseconds))
+            : (null, null);
     }
-
-    private async Task<string?> GpuAsync(GpuEnvironment environment, CancellationToken cancellationToken)
-    {
-        var reading = await NvidiaSmi.ReadAsync(runtime, environment.Id, options.Value.NvidiaSmi, cancellationToken);
-        return reading.Gpus.Count == environment.GpuCount ? null : $"{reading.Gpus.Count} of {environment.GpuCount} GPUs visible";
-    }
-
-    public void Dispose() => _http.Dispose();
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
@@ -22,8 +21,9 @@ internal sealed partial class ActivityProbes(
     IWorkspaceRuntime runtime,
     EnvironmentSecrets secrets,
     IConnectionMultiplexer redis,
+    WorkspaceHttp http,
     IOptions<IdleOptions> idle,
-    IOptions<HealthOptions> health) : IDisposable
+    IOptions<HealthOptions> health)
 {
     /// <summary>
     /// One exec of three processes, nothing beyond coreutils (the probe's own CPU cost counts against the CPU source):
@@ -37,14 +37,29 @@ internal sealed partial class ActivityProbes(
         "cat /sys/fs/cgroup/cpu.stat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null; true",
     ];
 
-    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
-
-    public async Task<IReadOnlyList<string>> ProbeAsync(GpuEnvironment environment, AccessInfo access, EnvironmentActivity activity, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records each source seen active in <paramref name="activity"/>; returns the sources it could not read. nvidia-smi
+    /// and code-server's heartbeat come from <paramref name="readings"/>, what this check's health probes read: not asked twice.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ProbeAsync(
+        GpuEnvironment environment, AccessInfo access, HealthReadings readings, EnvironmentActivity activity, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var failed = new List<string>();
+        if (readings.CodeServerHeartbeat is { } heartbeat)
+        {
+            activity.Saw(ActivitySources.CodeServer, heartbeat, "editor");
+        }
+        if (environment.GpuCount > 0)
+        {
+            if (readings.Gpu is { } gpu)
+            {
+                RecordGpu(activity, gpu, now, idle.Value);
+            }
+            else
+            {
+                failed.Add(ActivitySources.Gpu);
+            }
+        }
         async Task Try(string source, Func<CancellationToken, Task> probe)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -68,11 +83,7 @@ internal sealed partial class ActivityProbes(
             Try(ActivitySources.Edge, _ => EdgeAsync(environment.Id, activity)),
             access.JupyterUpstream is { } jupyter && access.JupyterTokenProtected is { } token
                 ? Try(ActivitySources.Kernel, ct => JupyterAsync(jupyter, secrets.Unprotect(token), activity, now, ct))
-                : Task.CompletedTask,
-            access.CodeServerUpstream is { } codeServer
-                ? Try(ActivitySources.CodeServer, ct => CodeServerAsync(codeServer, activity, ct))
-                : Task.CompletedTask,
-            environment.GpuCount > 0 ? Try(ActivitySources.Gpu, ct => GpuAsync(environment.Id, activity, now, ct)) : Task.CompletedTask);
+                : Task.CompletedTask);
         return failed;
     }
 
@@ -138,7 +149,7 @@ internal sealed partial class ActivityProbes(
 
     private async Task JupyterAsync(string upstream, string token, EnvironmentActivity activity, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        using var kernels = await GetJsonAsync(upstream, "/jupyter/api/kernels", token, cancellationToken);
+        using var kernels = await http.GetJsonAsync(upstream, "/jupyter/api/kernels", token, cancellationToken);
         var busy = 0;
         foreach (var kernel in kernels.RootElement.EnumerateArray())
         {
@@ -155,7 +166,7 @@ internal sealed partial class ActivityProbes(
         {
             activity.Saw(ActivitySources.Kernel, now, busy == 1 ? "1 busy kernel" : $"{busy} busy kernels");
         }
-        using var terminals = await GetJsonAsync(upstream, "/jupyter/api/terminals", token, cancellationToken);
+        using var terminals = await http.GetJsonAsync(upstream, "/jupyter/api/terminals", token, cancellationToken);
         foreach (var terminal in terminals.RootElement.EnumerateArray())
         {
             if (LastActivity(terminal) is { } last)
@@ -165,38 +176,11 @@ internal sealed partial class ActivityProbes(
         }
     }
 
-    /// <summary>code-server's heartbeat: moved by every request to it but <c>/healthz</c> itself (which reads it).</summary>
-    private async Task CodeServerAsync(string upstream, EnvironmentActivity activity, CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync(upstream.TrimEnd('/') + "/healthz", cancellationToken);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var health = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
-        if (health.RootElement.TryGetProperty("lastHeartbeat", out var beat) && beat.ValueKind == JsonValueKind.Number
-            && beat.TryGetInt64(out var milliseconds) && milliseconds > 0)
-        {
-            activity.Saw(ActivitySources.CodeServer, DateTimeOffset.FromUnixTimeMilliseconds(milliseconds), "editor");
-        }
-    }
-
-    private async Task<JsonDocument> GetJsonAsync(string upstream, string path, string token, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, upstream.TrimEnd('/') + path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("token", token);
-        using var response = await _http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
-    }
-
     private static DateTimeOffset? LastActivity(JsonElement item) =>
         item.TryGetProperty("last_activity", out var value) && value.ValueKind == JsonValueKind.String
         && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at
             : null;
-
-    private async Task GpuAsync(string environmentId, EnvironmentActivity activity, DateTimeOffset now, CancellationToken cancellationToken) =>
-        RecordGpu(activity, await NvidiaSmi.ReadAsync(runtime, environmentId, health.Value.NvidiaSmi, cancellationToken), now, idle.Value);
 
     /// <summary>
     /// A GPU at the threshold or above is working; memory held at 0 % is "idle GPU held", reported, and counted as
@@ -218,8 +202,6 @@ internal sealed partial class ActivityProbes(
             activity.Saw(ActivitySources.Gpu, now, reading.ComputeProcesses == 1 ? "1 compute process at 0%" : $"{reading.ComputeProcesses} compute processes at 0%");
         }
     }
-
-    public void Dispose() => _http.Dispose();
 
     /// <summary><c>sshd: user@pts/0</c>, <c>sshd: user@notty</c>, or <c>sshd: user</c> before a channel opens; not [priv], [net], [listener].</summary>
     [GeneratedRegex(@"^sshd: [a-z_][a-z0-9_-]*(@\S+)?$")]

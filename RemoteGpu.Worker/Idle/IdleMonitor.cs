@@ -1,9 +1,8 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
-using RemoteGpu.Core.Audit;
 using RemoteGpu.Core.Data;
 using RemoteGpu.Core.Environments;
 using RemoteGpu.Core.Idle;
+using RemoteGpu.Worker.Health;
 using RemoteGpu.Worker.Provisioning;
 using RemoteGpu.Worker.Runtime;
 
@@ -27,7 +26,7 @@ internal sealed partial class IdleMonitor(
     public const string StopAction = "environment.idle_stop";
 
     /// <summary>Observes the environment; true when it decided to stop it (the caller saves, then hints the converger).</summary>
-    public async Task<bool> ObserveAsync(GpuEnvironment environment, AccessInfo access, CancellationToken cancellationToken)
+    public async Task<bool> ObserveAsync(GpuEnvironment environment, AccessInfo access, HealthReadings readings, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var activity = environment.Activity;
@@ -46,7 +45,7 @@ internal sealed partial class IdleMonitor(
         }
 
         var now = time.GetUtcNow();
-        var unread = await probes.ProbeAsync(environment, access, activity, now, cancellationToken);
+        var unread = await probes.ProbeAsync(environment, access, readings, activity, now, cancellationToken);
         TimeSpan? timeout = environment.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : settings.DefaultTimeout;
         var decision = IdleVerdict.Decide(activity, timeout, environment.StatusChangedAt, environment.KeepAliveUntil, settings.Warning, now);
         var verdict = decision.Verdict;
@@ -66,7 +65,7 @@ internal sealed partial class IdleMonitor(
         if (decision.Warn && unread.Count == 0)
         {
             activity.WarnedAt = now;
-            Audit(environment.Id, WarningAction, new { stop_at = decision.StopAt, idle_since = decision.IdleSince });
+            WorkerAudit.Add(db, time, environment.Id, WarningAction, true, new { stop_at = decision.StopAt, idle_since = decision.IdleSince });
             LogWarned(logger, environment.Id, decision.StopAt);
             await WallAsync(environment.Id, decision.StopAt!.Value, cancellationToken);
         }
@@ -75,9 +74,9 @@ internal sealed partial class IdleMonitor(
             return false;
         }
         environment.DesiredState = DesiredState.Stopped;
-        environment.StatusReason = $"Stopped for being idle: {verdict}. Its files are kept; start it again to go on.";
+        environment.StatusReason = $"{IdleVerdict.StopReasonPrefix}{verdict}. Its files are kept; start it again to go on.";
         environment.UpdatedAt = now;
-        Audit(environment.Id, StopAction, new { idle_since = decision.IdleSince, timeout_minutes = timeout?.TotalMinutes, sources = activity.Sources });
+        WorkerAudit.Add(db, time, environment.Id, StopAction, true, new { idle_since = decision.IdleSince, timeout_minutes = timeout?.TotalMinutes, sources = activity.Sources });
         LogStopped(logger, environment.Id, verdict);
         return true;
     }
@@ -96,18 +95,6 @@ internal sealed partial class IdleMonitor(
             // No wall in this image: the Api's activity and the audit log carry the warning.
         }
     }
-
-    private void Audit(string environmentId, string action, object details) =>
-        db.AuditEvents.Add(new AuditEvent
-        {
-            OccurredAt = time.GetUtcNow(),
-            ActorName = "worker",
-            Action = action,
-            TargetType = "environment",
-            TargetId = environmentId,
-            Success = true,
-            Details = JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
-        });
 
     [LoggerMessage(EventId = WorkerEventIds.IdleWarned, Level = LogLevel.Information, Message = "{EnvironmentId}: idle; users warned of the stop at {StopAt}")]
     private static partial void LogWarned(ILogger logger, string environmentId, DateTimeOffset? stopAt);
