@@ -14,6 +14,7 @@ using RemoteGpu.Core.Idle;
 using RemoteGpu.Core.Identity;
 using RemoteGpu.Core.Options;
 using RemoteGpu.Core.Provisioning;
+using StackExchange.Redis;
 
 namespace RemoteGpu.Api.Apis;
 
@@ -120,6 +121,9 @@ internal static class EnvironmentsApi
             StatusChangedAt = now,
         };
 
+        // Redis first: when it is away the create is refused (503) before anything is written; the hint sent after the
+        // commit may be lost, the reconciler sends it.
+        await services.OneTime.StorePasswordAsync(environment.Id, password);
         int sshPort;
         try
         {
@@ -151,12 +155,17 @@ internal static class EnvironmentsApi
         }
         catch (CapacityExhaustedException ex)
         {
+            await ForgetAsync(services.OneTime, environment.Id);
             db.ChangeTracker.Clear();
             await services.Audit.WriteAsync(AuditActions.EnvironmentCreate, false, cancellationToken, details: new { reason = ex.Message });
             return AuthApi.Problem(StatusCodes.Status409Conflict, "No capacity", ex.Message);
         }
+        catch
+        {
+            await ForgetAsync(services.OneTime, environment.Id);
+            throw;
+        }
 
-        await services.OneTime.StorePasswordAsync(environment.Id, password);
         await services.Queue.SendAsync(environment.Id, ProvisioningReasons.Create);
 
         var access = await db.AccessInfos.AsNoTracking().SingleAsync(a => a.EnvironmentId == environment.Id, cancellationToken);
@@ -427,6 +436,18 @@ internal static class EnvironmentsApi
         TypedResults.Accepted($"/api/environments/{response.Environment.Id}", response);
 
     private static string SshCommand(AccessInfo access, int port) => $"ssh -p {port} {access.SshUsername}@{access.SshHost}";
+    /// <summary>The password of an environment whose row was not written goes with it, where Redis lets it.</summary>
+    private static async Task ForgetAsync(OneTimeSecrets oneTime, string environmentId)
+    {
+        try
+        {
+            await oneTime.ForgetPasswordAsync(environmentId);
+        }
+        catch (RedisException)
+        {
+            // Redis is away as well; the reveal expires with its lifetime.
+        }
+    }
 }
 
 internal sealed record EnvironmentServices(

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace RemoteGpu.Core.Provisioning;
@@ -6,11 +7,24 @@ namespace RemoteGpu.Core.Provisioning;
 /// <summary>
 /// Tells the workers that a row wants attention. Sent after the row is committed; if the send is
 /// lost, the worker's reconciler finds the unconverged row anyway (DESIGN.md §5). The hint carries the
-/// sender's trace context, so that the worker's handling continues the request's trace.
+/// sender's trace context, so that the worker's handling continues the request's trace. So a send that
+/// fails because Redis is away does not fail the change it follows: it is logged, and the reconciler sends it.
 /// </summary>
-public sealed class ProvisioningQueue(IConnectionMultiplexer redis)
+public sealed partial class ProvisioningQueue(IConnectionMultiplexer redis, ILogger<ProvisioningQueue> logger)
 {
     public async Task SendAsync(string environmentId, string reason)
+    {
+        try
+        {
+            await SendOrThrowAsync(environmentId, reason);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        {
+            LogNotSent(logger, environmentId, reason, ex.GetType().Name);
+        }
+    }
+
+    private async Task SendOrThrowAsync(string environmentId, string reason)
     {
         var entry = new List<NameValueEntry>
         {
@@ -36,4 +50,8 @@ public sealed class ProvisioningQueue(IConnectionMultiplexer redis)
             out var traceParent, out var traceState);
         return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
     }
+
+    [LoggerMessage(EventId = CoreEventIds.HintNotSent, Level = LogLevel.Warning,
+        Message = "The {Reason} hint for {EnvironmentId} was not sent ({Exception}); the reconciler sends it")]
+    private static partial void LogNotSent(ILogger logger, string environmentId, string reason, string exception);
 }

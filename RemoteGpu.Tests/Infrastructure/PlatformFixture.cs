@@ -38,6 +38,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     private readonly IReadOnlyDictionary<string, string> _serviceSettings;
     private DistributedApplication? _app;
     private IHost? _secretsHost;
+    private string _platformId = "";
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The platform is not started.");
     public TimeSpan StartedIn { get; private set; }
@@ -88,6 +89,10 @@ public sealed class PlatformFixture : IAsyncLifetime
         secrets.Services.AddSingleton<IConnectionMultiplexer>(await ConnectionMultiplexer.ConnectAsync(RedisConnectionString));
         secrets.AddPlatformDataProtection();
         _secretsHost = secrets.Build();
+
+        // Read now: at the end a test may have left Postgres stopped, and its workspaces must still go.
+        await using var db = CreateDbContext();
+        _platformId = await PlatformInstance.GetIdAsync(db, CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -96,14 +101,9 @@ public sealed class PlatformFixture : IAsyncLifetime
         {
             return;
         }
-        string platformId;
-        await using (var db = CreateDbContext())
-        {
-            platformId = await PlatformInstance.GetIdAsync(db, CancellationToken.None);
-        }
         _secretsHost?.Dispose();
         await _app.DisposeAsync();
-        await RemoveWorkspacesAsync(platformId);
+        await RemoveWorkspacesAsync(_platformId);
         await TestPlatform.RemoveDataVolumesAsync();
     }
 
