@@ -53,7 +53,7 @@ public sealed class WorkerPolicyPlatform : IAsyncLifetime
 /// <summary>
 /// Health is observed (DESIGN.md §10): every running environment is probed on the <c>remotegpu:health</c> stream —
 /// container, SSH banner, Jupyter with the edge's token, code-server where the image serves it — and repaired from the
-/// smallest step to the largest: a dead Jupyter restarted in place, a stopped container started, a vanished one
+/// smallest step to the largest: a dead Jupyter or code-server restarted in place, a frozen sshd's container restarted, a stopped container started, a vanished one
 /// recreated on its volume, and when repairs do not help, failed with the reason. Real containers, real processes.
 /// </summary>
 [Collection(WorkerPolicyCollection.Name)]
@@ -106,26 +106,52 @@ public sealed class HealthTests(WorkerPolicyPlatform fixture) : IDisposable
         await DeleteAsync(owner, id);
     }
 
-    [Fact]
-    public async Task AKilledJupyter_IsSeenUnhealthy_AndRestartedInPlace_WhileTheContainerKeepsRunning()
+    [Theory]
+    [InlineData("jupyter", "[j]upyter_server")]
+    [InlineData("code_server", "[b]ind-addr")]
+    public async Task AKilledService_IsSeenUnhealthy_AndRestartedInPlace_WhileTheContainerKeepsRunning(string check, string process)
     {
         var (owner, id, _) = await RunningAsync();
         await WaitForHealthAsync(owner.Client, id, h => h.GetProperty("overall").GetString() == "healthy");
+        if (check == "code_server")
+        {
+            Assert.NotNull((await AccessRowAsync(_platform, id)).CodeServerUpstream);
+        }
         var before = await ContainerAsync(id);
 
-        await ExecAsRootAsync(before.ID, "pkill", "-f", "[j]upyter_server");
+        await ExecAsRootAsync(before.ID, "pkill", "-f", process);
 
         var health = await WaitForHealthAsync(owner.Client, id, h =>
             h.GetProperty("overall").GetString() == "healthy"
-            && Events(h).Any(e => e.Kind == "repair" && e.Check == "jupyter" && e.Detail == "restart_service"));
+            && Events(h).Any(e => e.Kind == "repair" && e.Check == check && e.Detail == "restart_service"));
         var events = Events(health);
-        Assert.Contains(events, e => e.Kind == "change" && e.Check == "jupyter" && e.To == "unhealthy");
+        Assert.Contains(events, e => e.Kind == "change" && e.Check == check && e.To == "unhealthy");
         Assert.DoesNotContain(events, e => e.Kind == "repair" && e.Detail != "restart_service");
         Assert.Equal(0, health.GetProperty("repairs").GetInt32()); // healthy again: the count starts over
 
         var after = await ContainerAsync(id);
         Assert.Equal(before.ID, after.ID);
         Assert.Equal(before.State!.StartedAt, after.State!.StartedAt); // the same container, never restarted
+        await DeleteAsync(owner, id);
+    }
+
+    [Fact]
+    public async Task AnSshdThatNoLongerAnswers_IsSeenUnhealthy_AndItsContainerIsRestarted_AfterWhichSshWorksAgain()
+    {
+        var (owner, id, password) = await RunningAsync();
+        await WaitForHealthAsync(owner.Client, id, h => h.GetProperty("overall").GetString() == "healthy");
+        var port = (await AccessRowAsync(_platform, id)).SshPort!.Value;
+        var before = await ContainerAsync(id);
+
+        // sshd frozen: the kernel still accepts connections on the port, and nobody greets them.
+        await ExecAsRootAsync(before.ID, "pkill", "-STOP", "-x", "sshd");
+
+        var health = await WaitForRepairAsync(owner.Client, id, "restart_container");
+        Assert.Contains(Events(health), e => e.Kind == "change" && e.Check == "ssh" && e.To == "unhealthy");
+        var after = await ContainerAsync(id);
+        Assert.Equal(before.ID, after.ID);
+        Assert.NotEqual(before.State!.StartedAt, after.State!.StartedAt);
+        Assert.True(CanLogIn(port, "remotegpu", password));
         await DeleteAsync(owner, id);
     }
 
