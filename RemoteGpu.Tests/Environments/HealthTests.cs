@@ -53,8 +53,9 @@ public sealed class WorkerPolicyPlatform : IAsyncLifetime
 /// <summary>
 /// Health is observed (DESIGN.md §10): every running environment is probed on the <c>remotegpu:health</c> stream —
 /// container, SSH banner, Jupyter with the edge's token, code-server where the image serves it — and repaired from the
-/// smallest step to the largest: a dead Jupyter or code-server restarted in place, a frozen sshd's container restarted, a stopped container started, a vanished one
-/// recreated on its volume, and when repairs do not help, failed with the reason. Real containers, real processes.
+/// smallest step to the largest: a dead Jupyter or code-server restarted in place, a frozen sshd's container restarted,
+/// a stopped container started, a vanished one recreated on its volume, and when repairs do not help, failed with the
+/// reason. Real containers, real processes.
 /// </summary>
 [Collection(WorkerPolicyCollection.Name)]
 [Trait("Category", "E2E")]
