@@ -77,8 +77,10 @@ internal static class IdleBenchmark
         }
 
         // The scripts: what each scenario's user left running.
-        using var ssh = new SshClient(new ConnectionInfo("127.0.0.1", workspaces[1].SshPort, "remotegpu", new PasswordAuthenticationMethod("remotegpu", workspaces[1].Password)));
+        // The port the row records now: a start that found its port taken (another platform on this engine) moved it.
+        using var ssh = new SshClient(new ConnectionInfo("127.0.0.1", environments[1].Access!.SshPort!.Value, "remotegpu", new PasswordAuthenticationMethod("remotegpu", workspaces[1].Password)));
         ssh.Connect();
+        Console.WriteLine($"SSH session to {workspaces[1].Id} on port {environments[1].Access!.SshPort} (create answered {workspaces[1].SshPort})");
         using var shell = ssh.CreateShellStream("xterm", 80, 24, 800, 600, 1024);
         await StartSilentCellAsync(environments[2].Access!, platform.Secrets.Unprotect(environments[2].Access!.JupyterTokenProtected!));
         await ScriptGpuAsync(runtime, workspaces[3].Id, "printf '97 40321\\n' > gpus && printf '4242 40000\\n' > apps");
