@@ -154,6 +154,23 @@ internal static class IdleBenchmark
         var upstream = new Uri(access.JupyterUpstream!);
         using var http = new HttpClient { BaseAddress = upstream };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", token);
+        // "Running" means the SSH banner answered; Jupyter may still be starting (a reset connection, a 5xx).
+        while (true)
+        {
+            try
+            {
+                using var status = await http.GetAsync(new Uri("/jupyter/api/status", UriKind.Relative), timeout.Token);
+                if (status.IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(250, timeout.Token);
+        }
         using var started = await http.PostAsJsonAsync("/jupyter/api/kernels", new { }, timeout.Token);
         started.EnsureSuccessStatusCode();
         var kernel = JsonDocument.Parse(await started.Content.ReadAsStringAsync(timeout.Token)).RootElement.GetProperty("id").GetString();
