@@ -55,6 +55,18 @@ internal static class HealthPhasesBenchmark
             });
             await db.SaveChangesAsync();
         }
+        // The same fleet row without an SSH port: its check skips the banner probe ("no SSH port"), so the
+        // difference between the two full checks is the banner probe's CPU, which its own wait hides below.
+        var noSshId = CredentialGenerator.NewEnvironmentId();
+        await using (var db = platform.CreateDbContext())
+        {
+            var row = await db.Environments.AsNoTracking().Include(e => e.Access).SingleAsync(e => e.Id == fleetId);
+            row.Id = noSshId;
+            row.Access!.EnvironmentId = noSshId;
+            row.Access.SshPort = null;
+            db.Environments.Add(row);
+            await db.SaveChangesAsync();
+        }
         GpuEnvironment fleet;
         await using (var db = platform.CreateDbContext())
         {
@@ -102,6 +114,7 @@ internal static class HealthPhasesBenchmark
         var phases = new (string Name, Func<Task> Run)[]
         {
             ("full check, fleet row (HealthMonitor.CheckAsync)", () => CheckAsync(fleetId)),
+            ("full check, fleet row without an SSH port", () => CheckAsync(noSshId)),
             ("full check, real workspace", () => CheckAsync(real.Id)),
             ("health probes, fleet row", () => probes.RunAsync(fleet, fleet.Access!, CancellationToken.None)),
             ("  container lookup, no container (Docker list)", () => runtime.InspectAsync(fleetId, CancellationToken.None)),
