@@ -117,7 +117,9 @@ internal sealed partial class ActivityProbes(
     /// <summary>SSH sessions (authenticated sshd session processes) and the cgroup's CPU time in nanoseconds.</summary>
     internal static (int Sessions, long? CpuNanoseconds) ParseProcessesAndCpu(string output)
     {
-        var marker = output.IndexOf("@@cpu", StringComparison.Ordinal);
+        // The last marker: the probe's own command line (listed among the processes) holds the word too, and the
+        // processes after it in the glob's order (a session's /proc/83 after the probe's /proc/198) would be lost.
+        var marker = output.LastIndexOf("@@cpu", StringComparison.Ordinal);
         var processes = (marker < 0 ? output : output[..marker]).Replace('\0', ' ');
         var sessions = processes.Split('\n').Count(line => SshSession().IsMatch(line.TrimEnd()));
         long? cpu = null;
