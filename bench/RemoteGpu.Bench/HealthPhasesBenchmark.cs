@@ -84,7 +84,7 @@ internal static class HealthPhasesBenchmark
         var activity = new ActivityProbes(runtime, platform.Secrets, platform.Redis, http, idleOptions, healthOptions);
         var access = real.Access!;
         var token = platform.Secrets.Unprotect(access.JupyterTokenProtected!);
-        var provisioning = new ProvisioningQueue(platform.Redis);
+        var provisioning = new ProvisioningQueue(platform.Redis, NullLogger<ProvisioningQueue>.Instance);
 
         async Task CheckAsync(string id)
         {
